@@ -1,0 +1,58 @@
+"""Checks for the identifiers the township's spreadsheets carry (身份证号, 手机号, division codes)."""
+
+import datetime as dt
+import re
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+ID_CHECK_CHARS = "10X98765432"
+ID_PATTERN = re.compile(r"^[0-9]{17}[0-9X]$")
+PHONE_PATTERN = re.compile(r"^1[0-9]{10}$")
+
+
+def id_check_char(first17: str) -> str:
+    """GB 11643-1999 check character for the first 17 digits."""
+    total = sum(int(digit) * weight for digit, weight in zip(first17, ID_WEIGHTS, strict=True))
+    return ID_CHECK_CHARS[total % 11]
+
+
+def normalize_id_number(value: str) -> str:
+    return (value or "").strip().upper().replace(" ", "")
+
+
+def birth_date_from_id(id_number: str) -> dt.date:
+    try:
+        return dt.date(int(id_number[6:10]), int(id_number[10:12]), int(id_number[12:14]))
+    except ValueError as exc:
+        raise ValidationError(_("身份证号中的出生日期无效")) from exc
+
+
+def validate_id_number(value: str) -> str:
+    """Return the normalised number or raise a ValidationError a clerk can act on."""
+    number = normalize_id_number(value)
+    if len(number) != 18:
+        raise ValidationError(_("身份证号应为18位，当前为%(n)d位") % {"n": len(number)})
+    if not ID_PATTERN.match(number):
+        raise ValidationError(_("身份证号只能包含数字，最后一位可以是X"))
+    birth = birth_date_from_id(number)
+    if birth > dt.date.today() or birth.year < 1880:
+        raise ValidationError(_("身份证号中的出生日期无效"))
+    if id_check_char(number[:17]) != number[17]:
+        raise ValidationError(_("身份证号校验位错误"))
+    return number
+
+
+def validate_phone(value: str) -> str:
+    phone = (value or "").strip().replace(" ", "").replace("-", "")
+    if not PHONE_PATTERN.match(phone):
+        raise ValidationError(_("手机号应为以1开头的11位数字"))
+    return phone
+
+
+def validate_digits(value: str, length: int, label: str) -> str:
+    code = (value or "").strip()
+    if not (len(code) == length and code.isdigit()):
+        raise ValidationError(_("%(label)s应为%(n)d位数字") % {"label": label, "n": length})
+    return code
