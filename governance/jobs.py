@@ -1,0 +1,301 @@
+"""Background jobs: a JobRun row claimed by exactly one worker, with progress staff can watch.
+
+- ``job_request`` creates the run (or returns the one already queued/running for the same key:
+  a partial unique index allows one active run per key) and enqueues its task on commit.
+- ``job_execute`` claims the run with a conditional UPDATE (queued → running, or a running run
+  whose heartbeat is older than the task time limit: its worker died). Only the worker whose
+  UPDATE changed the row runs it; a duplicate delivery of the same message finds nothing to claim.
+- The work is split into units (a village, then the township); each unit is its own
+  transaction, so a worker killed half-way loses only the unit it was in, and a rerun redoes
+  everything with identical results (every unit replaces its snapshot / skips a published list).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import time
+import traceback
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, F, OuterRef, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from grids.models import Village
+
+from . import analysis
+from .models import JobRun, QuarterlyReview, RepresentativeHonour, Request, RequestEvent
+
+logger = logging.getLogger(__name__)
+
+ACTIVE = (JobRun.Status.QUEUED, JobRun.Status.RUNNING)
+
+
+def stale_after() -> dt.timedelta:
+    """A running job with no heartbeat for this long lost its worker and may be claimed again."""
+    seconds = int(os.environ.get("JOBS_STALE_AFTER_SECONDS") or settings.CELERY_TASK_TIME_LIMIT)
+    return dt.timedelta(seconds=seconds)
+
+
+def _unit_pause() -> None:
+    """Drill/test knob: JOBS_UNIT_DELAY_SECONDS slows every unit (used to kill a worker mid-job)."""
+    delay = float(os.environ.get("JOBS_UNIT_DELAY_SECONDS") or 0)
+    if delay:
+        time.sleep(delay)
+
+
+# --- keys ---------------------------------------------------------------------------------------
+
+
+def monthly_key(month: dt.date, village_code: str | None = None) -> str:
+    key = f"monthly:{month:%Y-%m}"
+    return f"{key}:{village_code}" if village_code else key
+
+
+def quarterly_key(quarter: str, village_code: str | None = None) -> str:
+    key = f"lists:{quarter}"
+    return f"{key}:{village_code}" if village_code else key
+
+
+# --- request, claim, execute --------------------------------------------------------------------
+
+
+def _task_for(kind: str):
+    from . import tasks
+
+    return {JobRun.Kind.MONTHLY: tasks.run_job, JobRun.Kind.LISTS: tasks.run_job}[kind]
+
+
+def job_request(*, kind: str, key: str, params: dict, requested_by=None) -> tuple[JobRun, bool]:
+    """Queue a run; if one is already queued or running for ``key`` return it instead."""
+    with transaction.atomic():
+        active = JobRun.objects.filter(key=key, status__in=ACTIVE).first()
+        if active:
+            return active, False
+        try:
+            with transaction.atomic():
+                job = JobRun.objects.create(
+                    kind=kind,
+                    key=key,
+                    params=params,
+                    requested_by=requested_by if getattr(requested_by, "pk", None) else None,
+                )
+        except IntegrityError:
+            return JobRun.objects.get(key=key, status__in=ACTIVE), False
+        transaction.on_commit(lambda: job_enqueue(job_id=job.pk, kind=kind))
+    return job, True
+
+
+# A job saved while the broker is down waits as "queued" with this note; the requeue sweep
+# (beat, every few minutes) sends it again once the broker answers.
+BROKER_DOWN_NOTE = "消息队列暂时不可用：任务已保存，恢复后自动执行。"
+REQUEUE_AFTER = dt.timedelta(minutes=5)
+
+
+def job_enqueue(*, job_id: int, kind: str) -> bool:
+    """Send the job to the broker; a broker outage is recorded on the job, never raised."""
+    try:
+        _task_for(kind).delay(job_id)
+    except Exception as exc:  # noqa: BLE001 - kombu/redis raise many kinds of connection error
+        logger.warning(
+            "job %s could not be queued (%s); it waits for the requeue sweep", job_id, exc
+        )
+        JobRun.objects.filter(pk=job_id, status=JobRun.Status.QUEUED).update(error=BROKER_DOWN_NOTE)
+        return False
+    JobRun.objects.filter(pk=job_id, status=JobRun.Status.QUEUED, error=BROKER_DOWN_NOTE).update(
+        error=""
+    )
+    return True
+
+
+def jobs_requeue_waiting(*, now: dt.datetime | None = None) -> int:
+    """Re-send jobs still queued after REQUEUE_AFTER (lost in a broker outage). Safe to repeat:
+    a job that was delivered after all is claimed once and the extra delivery does nothing."""
+    now = now or timezone.now()
+    waiting = JobRun.objects.filter(status=JobRun.Status.QUEUED, created_at__lt=now - REQUEUE_AFTER)
+    sent = 0
+    for job_id, kind in waiting.values_list("pk", "kind"):
+        sent += job_enqueue(job_id=job_id, kind=kind)
+    return sent
+
+
+def job_claim(job_id: int) -> bool:
+    """queued → running (or re-claim a stale running job). True only for the one winner."""
+    now = timezone.now()
+    claimable = Q(status=JobRun.Status.QUEUED) | Q(
+        status=JobRun.Status.RUNNING, heartbeat_at__lt=now - stale_after()
+    )
+    return (
+        JobRun.objects.filter(claimable, pk=job_id).update(
+            status=JobRun.Status.RUNNING,
+            started_at=now,
+            heartbeat_at=now,
+            attempts=F("attempts") + 1,
+            error="",
+        )
+        == 1
+    )
+
+
+def _progress(job_id: int):
+    def report(done: int, total: int) -> None:
+        JobRun.objects.filter(pk=job_id).update(done=done, total=total, heartbeat_at=timezone.now())
+
+    return report
+
+
+def job_execute(job_id: int) -> bool:
+    """Run the job if this worker wins the claim. Returns whether it ran to the end."""
+    if not job_claim(job_id):
+        logger.info("job %s already claimed or finished; nothing to do", job_id)
+        return False
+    job = JobRun.objects.get(pk=job_id)
+    try:
+        RUNNERS[job.kind](job.params, _progress(job_id))
+    except Exception as exc:
+        logger.exception("job %s (%s) failed", job_id, job.key)
+        JobRun.objects.filter(pk=job_id).update(
+            status=JobRun.Status.FAILED,
+            finished_at=timezone.now(),
+            error=f"{exc}\n{traceback.format_exc()[-2000:]}",
+        )
+        return False
+    JobRun.objects.filter(pk=job_id).update(
+        status=JobRun.Status.DONE, finished_at=timezone.now(), heartbeat_at=timezone.now()
+    )
+    return True
+
+
+# --- runners ------------------------------------------------------------------------------------
+
+
+def run_monthly(params: dict, progress=None) -> int:
+    """Monthly analysis for every village (or one), then the townships, then 红旗网格员."""
+    month = analysis.parse_month(params["month"])
+    units = analysis.monthly_analysis_units(
+        month=month, village_code=params.get("village"), township_code=params.get("township")
+    )
+    total = len(units)
+    for done, unit in enumerate(units, start=1):
+        analysis.monthly_analysis_run_unit(unit, month)
+        if unit[0] == "village":
+            honours_store(village=unit[1], period=f"{month:%Y-%m}")
+        _unit_pause()
+        if progress:
+            progress(done, total)
+    return total
+
+
+def run_lists(params: dict, progress=None) -> int:
+    """Quarterly lists per village (each theme its own transaction), then the township review."""
+    from points.lists import quarter_bounds, village_lists_publish
+
+    quarter = params["quarter"]
+    quarter_bounds(quarter)
+    villages = analysis.villages_for_run(
+        village_code=params.get("village"), township_code=params.get("township")
+    )
+    townships = {v.township_id: v.township for v in villages}
+    total = len(villages) + len(townships)
+    done = 0
+    for village in villages:
+        village_lists_publish(village=village, quarter=quarter)
+        honours_store(village=village, period=quarter)
+        done += 1
+        _unit_pause()
+        if progress:
+            progress(done, total)
+    for township in townships.values():
+        quarterly_review_store(township=township, quarter=quarter)
+        done += 1
+        if progress:
+            progress(done, total)
+    return total
+
+
+RUNNERS = {JobRun.Kind.MONTHLY: run_monthly, JobRun.Kind.LISTS: run_lists}
+
+
+# --- honours and the quarterly review -----------------------------------------------------------
+
+
+@transaction.atomic
+def honours_store(*, village: Village, period: str) -> list[RepresentativeHonour]:
+    """红旗网格员 (period 'YYYY-MM') or 优秀村民代表 (period 'YYYYQn'): replace the village's list."""
+    if "Q" in period:
+        title = RepresentativeHonour.Title.EXCELLENT
+        months = analysis.quarter_months(period)
+        start = analysis.month_bounds(months[0])[0]
+        end = analysis.month_bounds(months[-1])[1]
+        start_day, end_day = months[0], analysis.next_month(months[-1])
+    else:
+        title = RepresentativeHonour.Title.RED_FLAG
+        month = analysis.parse_month(period)
+        start, end = analysis.month_bounds(month)
+        start_day, end_day = month, analysis.next_month(month)
+    ranked = analysis._red_flag([village.pk], start, end, start_day, end_day).get(village.pk, [])
+    RepresentativeHonour.objects.filter(village=village, title=title, period=period).delete()
+    return RepresentativeHonour.objects.bulk_create(
+        RepresentativeHonour(
+            village=village,
+            representative_id=item["id"],
+            title=title,
+            period=period,
+            rank=position,
+            score=item["score"],
+            figures=item,
+        )
+        for position, item in enumerate(ranked, start=1)
+    )
+
+
+@transaction.atomic
+def quarterly_review_store(*, township, quarter: str) -> QuarterlyReview:
+    figures = analysis.township_quarter_review(township=township, quarter=quarter)
+    review, _created = QuarterlyReview.objects.update_or_create(
+        township=township,
+        quarter=quarter,
+        defaults={"figures": figures, "generated_at": timezone.now()},
+    )
+    return review
+
+
+# --- overdue sweep ------------------------------------------------------------------------------
+
+
+def overdue_sweep(now: dt.datetime | None = None) -> int:
+    """Record one "overdue" event on each request that became overdue since its deadline.
+
+    Idempotent: a request already carrying an overdue event at or after its current deadline is
+    skipped, so the daily sweep (or a rerun) never records it twice; a new deadline (after a
+    reopen) makes it eligible again. The township's 督办 list shows overdue requests already.
+    """
+    from .selectors import overdue_q
+
+    now = now or timezone.now()
+    already = RequestEvent.objects.filter(
+        request=OuterRef("pk"), action="overdue", at__gte=OuterRef("deadline")
+    )
+    with transaction.atomic():
+        rows = list(
+            Request.objects.filter(overdue_q(now))
+            .exclude(Exists(already))
+            .select_for_update(skip_locked=True)
+            .values_list("pk", "status")
+        )
+        RequestEvent.objects.bulk_create(
+            RequestEvent(
+                request_id=pk,
+                actor=None,
+                at=now,
+                action="overdue",
+                from_status=status,
+                to_status=status,
+                note=_("已超过办理期限，系统自动列入督办"),
+            )
+            for pk, status in rows
+        )
+    return len(rows)

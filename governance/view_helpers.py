@@ -1,0 +1,21 @@
+"""Small pieces shared by the /rep/ and /staff/ views."""
+
+from __future__ import annotations
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest
+
+
+def apply_service_errors(form: forms.Form, exc: ValidationError) -> None:
+    """Show a service's ValidationError next to the field it names, else at the top of the form."""
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)
+
+
+def int_param(request: HttpRequest, name: str, *, post: bool = False) -> int | None:
+    value = (request.POST if post else request.GET).get(name, "")
+    return int(value) if value.isdigit() and len(value) < 12 else None
