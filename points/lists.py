@@ -1,0 +1,409 @@
+"""Quarterly red/black lists (红黑榜): compute from the ledger, publish, correct by revision.
+
+The ranking is one set-based query per village and theme: the quarter's award and deduction
+entries (reversed entries excluded) grouped by household, black-listed households removed with
+HAVING, then ``RANK() OVER (ORDER BY net DESC)`` so that every household tied at rank N is on
+the list. Nothing here loops over a village's households in Python except to write the (few)
+entries of the published list.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Exists, F, OuterRef, Q, Sum, Window
+from django.db.models.functions import Rank
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from grids.access import scope_of
+from grids.models import Household, Resident, Village, mask_name
+from grids.services import audit_record, snapshot
+
+from .models import LedgerEntry, ListEntry, ListPolicy, ListPublication, Objection, PrizeTier
+
+QUARTER_RE = re.compile(r"^(\d{4})Q([1-4])$")
+
+
+# --- quarters ------------------------------------------------------------------------------------
+
+
+def quarter_bounds(quarter: str) -> tuple[dt.date, dt.date]:
+    """'2026Q3' → (2026-07-01, 2026-10-01): local dates, end exclusive."""
+    match = QUARTER_RE.match(quarter or "")
+    if not match:
+        raise ValidationError(_("季度格式应为 YYYYQn，例如 2026Q3"))
+    year, q = int(match.group(1)), int(match.group(2))
+    start = dt.date(year, 3 * (q - 1) + 1, 1)
+    end = dt.date(year + 1, 1, 1) if q == 4 else dt.date(year, 3 * q + 1, 1)
+    return start, end
+
+
+def quarter_of(day: dt.date) -> str:
+    return f"{day.year}Q{(day.month - 1) // 3 + 1}"
+
+
+def previous_quarter(day: dt.date) -> str:
+    start, _end = quarter_bounds(quarter_of(day))
+    return quarter_of(start - dt.timedelta(days=1))
+
+
+def quarter_label(quarter: str) -> str:
+    match = QUARTER_RE.match(quarter)
+    return _("%(year)s年第%(q)s季度") % {"year": match.group(1), "q": match.group(2)}
+
+
+# --- ranking ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Ranked:
+    household_id: int
+    colour: str
+    rank: int | None
+    points: int
+    offences: int
+
+
+def policy_for(village: Village) -> ListPolicy:
+    """The village's policy; a village without one gets the defaults (top 10, offences, masked)."""
+    policy = ListPolicy.objects.filter(village=village).first()
+    return policy or ListPolicy(village=village)
+
+
+def _moved_out_q() -> Q:
+    """A household whose residents are all 迁出/死亡 is no longer on the village's lists."""
+    living = Resident.objects.filter(
+        household=OuterRef("account__household"),
+        status__in=[Resident.Status.PRESENT, Resident.Status.AWAY],
+    )
+    anyone = Resident.objects.filter(household=OuterRef("account__household"))
+    return Exists(anyone) & ~Exists(living)
+
+
+def quarter_totals(*, village: Village, quarter: str, category_id: int | None = None):
+    """Per household: net award+deduction points and black-list offences in the quarter."""
+    start, end = quarter_bounds(quarter)
+    entries = LedgerEntry.objects.filter(
+        account__household__village=village,
+        kind__in=[LedgerEntry.Kind.AWARD, LedgerEntry.Kind.DEDUCTION],
+        occurred_on__gte=start,
+        occurred_on__lt=end,
+        reversed_by__isnull=True,
+    ).exclude(_moved_out_q())
+    if category_id is not None:
+        entries = entries.filter(rule__category_id=category_id)
+    return (
+        entries.values(household_id=F("account__household_id"))
+        .annotate(
+            net=Sum("points"),
+            offences=Count(
+                "id",
+                filter=Q(kind=LedgerEntry.Kind.DEDUCTION, rule__black_list_offence=True),
+            ),
+        )
+        .order_by()
+    )
+
+
+def _black_q(policy: ListPolicy) -> Q | None:
+    conditions = []
+    if policy.black_on_offence:
+        conditions.append(Q(offences__gt=0))
+    if policy.black_max_points is not None:
+        conditions.append(Q(net__lte=policy.black_max_points))
+    if not conditions:
+        return None
+    black = conditions[0]
+    for condition in conditions[1:]:
+        black |= condition
+    return black
+
+
+def rank_quarter(
+    *, village: Village, quarter: str, policy: ListPolicy, category_id: int | None = None
+) -> list[Ranked]:
+    totals = quarter_totals(village=village, quarter=quarter, category_id=category_id)
+    black_q = _black_q(policy)
+    result: list[Ranked] = []
+    if black_q is not None:
+        for row in totals.filter(black_q).order_by("net", "household_id"):
+            result.append(Ranked(row["household_id"], "black", None, row["net"], row["offences"]))
+    candidates = totals.filter(net__gt=0)
+    if black_q is not None:
+        candidates = candidates.exclude(black_q)
+    ranked = candidates.annotate(rank=Window(Rank(), order_by=F("net").desc()))
+    red_conditions = []
+    if policy.red_top_n is not None:
+        red_conditions.append(Q(rank__lte=policy.red_top_n))
+    if policy.red_min_points is not None:
+        red_conditions.append(Q(net__gte=policy.red_min_points))
+    if red_conditions:
+        red_q = red_conditions[0]
+        for condition in red_conditions[1:]:
+            red_q = red_q & condition if policy.red_combine == "and" else red_q | condition
+        for row in ranked.filter(red_q).order_by("rank", "household_id"):
+            result.append(
+                Ranked(row["household_id"], "red", row["rank"], row["net"], row["offences"])
+            )
+    return result
+
+
+# --- publication --------------------------------------------------------------------------------
+
+
+def public_cache_key(village_code: str) -> str:
+    return f"points:public-lists:{village_code}"
+
+
+def _invalidate_public_page(village_code: str) -> None:
+    transaction.on_commit(lambda: cache.delete(public_cache_key(village_code)))
+
+
+def _reason(item: Ranked, theme: str) -> str:
+    if item.colour == "red":
+        return _("季度净积分%(points)s分，第%(rank)s名") % {
+            "points": item.points,
+            "rank": item.rank,
+        }
+    if item.offences:
+        return _("本季度有%(n)s项黑榜事项") % {"n": item.offences}
+    return _("季度净积分%(points)s分") % {"points": item.points}
+
+
+def _public_name(household: Household, colour: str, mask_black: bool) -> str:
+    name = (
+        household.head.name
+        if household.head_id
+        else _("%(number)s户") % {"number": household.number}
+    )
+    if colour == "black" and mask_black and household.head_id:
+        return mask_name(name)
+    return name
+
+
+@transaction.atomic
+def _publish_theme(
+    *, village: Village, quarter: str, theme: str, policy: ListPolicy, now: dt.datetime
+) -> tuple[ListPublication, bool]:
+    existing = ListPublication.objects.filter(village=village, quarter=quarter, theme=theme)
+    if existing.exists():
+        return existing.order_by("-revision").first(), False
+    category_id = policy.courtyard_category_id if theme == ListPublication.Theme.COURTYARD else None
+    ranked = rank_quarter(village=village, quarter=quarter, policy=policy, category_id=category_id)
+    households = Household.objects.select_related("head").in_bulk([r.household_id for r in ranked])
+    tiers = []
+    if theme == ListPublication.Theme.OVERALL:
+        tiers = list(PrizeTier.objects.filter(village=village).order_by("rank_from"))
+    publication = ListPublication(
+        village=village,
+        quarter=quarter,
+        theme=theme,
+        revision=1,
+        status=ListPublication.Status.PUBLISHED,
+        published_at=now,
+        objection_until=timezone.localdate(now) + dt.timedelta(days=policy.objection_days),
+        mask_black_names=policy.mask_black_names,
+    )
+    try:
+        with transaction.atomic():
+            publication.save()
+    except IntegrityError:
+        # Another worker published the same list a moment ago: theirs stands.
+        return existing.order_by("-revision").first(), False
+    entries = []
+    for item in ranked:
+        prize = None
+        if item.colour == "red":
+            prize = next(
+                (t.product_id for t in tiers if t.rank_from <= item.rank <= t.rank_to), None
+            )
+        entries.append(
+            ListEntry(
+                publication=publication,
+                household_id=item.household_id,
+                colour=item.colour,
+                rank=item.rank,
+                points=item.points,
+                reason=_reason(item, theme),
+                public_name=_public_name(
+                    households[item.household_id], item.colour, policy.mask_black_names
+                ),
+                prize_id=prize,
+            )
+        )
+    ListEntry.objects.bulk_create(entries)
+    audit_record(
+        actor=None,
+        action="list_publish",
+        instance=publication,
+        after={**snapshot(publication), "entries": len(entries)},
+        village_id=village.pk,
+    )
+    _invalidate_public_page(village.code)
+    return publication, True
+
+
+def themes_for(policy: ListPolicy) -> list[str]:
+    themes = [ListPublication.Theme.OVERALL]
+    if policy.courtyard_category_id:
+        themes.append(ListPublication.Theme.COURTYARD)
+    return themes
+
+
+def village_lists_publish(
+    *, village: Village, quarter: str, now: dt.datetime | None = None
+) -> list[ListPublication]:
+    """Publish the village's lists for the quarter; a second run changes nothing."""
+    quarter_bounds(quarter)
+    now = now or timezone.now()
+    policy = policy_for(village)
+    return [
+        _publish_theme(village=village, quarter=quarter, theme=theme, policy=policy, now=now)[0]
+        for theme in themes_for(policy)
+    ]
+
+
+@transaction.atomic
+def list_entry_withdraw(*, actor, entry: ListEntry, reason: str) -> ListPublication:
+    """Withdraw one entry: a new revision with the entry marked withdrawn; the old is kept."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError(_("撤下上榜记录时请填写理由"))
+    current = ListPublication.objects.select_for_update().get(pk=entry.publication_id)
+    if not scope_of(actor).can_manage_village(current.village_id):
+        raise ValidationError(_("您无权修改该村的红黑榜"))
+    if current.status != ListPublication.Status.PUBLISHED:
+        raise ValidationError(_("该版本已被新版本取代，请在最新版本上操作"))
+    if entry.withdrawn:
+        raise ValidationError(_("该记录已撤下"))
+    before = snapshot(current)
+    current.status = ListPublication.Status.SUPERSEDED
+    current.save(update_fields=["status"])
+    revision = ListPublication.objects.create(
+        village_id=current.village_id,
+        quarter=current.quarter,
+        theme=current.theme,
+        revision=current.revision + 1,
+        status=ListPublication.Status.PUBLISHED,
+        published_at=timezone.now(),
+        objection_until=current.objection_until,
+        mask_black_names=current.mask_black_names,
+        reason=reason,
+        created_by=actor,
+    )
+    copies = []
+    for old in current.entries.all():
+        withdrawn = old.withdrawn or old.pk == entry.pk
+        copies.append(
+            ListEntry(
+                publication=revision,
+                household_id=old.household_id,
+                colour=old.colour,
+                rank=old.rank,
+                points=old.points,
+                reason=old.reason,
+                public_name=old.public_name,
+                prize_id=None if old.pk == entry.pk else old.prize_id,
+                withdrawn=withdrawn,
+                withdrawn_reason=reason if old.pk == entry.pk else old.withdrawn_reason,
+            )
+        )
+    ListEntry.objects.bulk_create(copies)
+    audit_record(
+        actor=actor,
+        action="list_entry_withdraw",
+        instance=revision,
+        before=before,
+        after={**snapshot(revision), "withdrawn_entry": entry.pk, "household": entry.household_id},
+        village_id=current.village_id,
+    )
+    village_code = Village.objects.values_list("code", flat=True).get(pk=current.village_id)
+    _invalidate_public_page(village_code)
+    return revision
+
+
+# --- objections (异议) ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def objection_record(*, actor, entry: ListEntry, text: str) -> Objection:
+    """A villager's objection, recorded by staff while the objection window is open."""
+    text = (text or "").strip()
+    if not text:
+        raise ValidationError({"text": _("请填写异议内容")})
+    publication = entry.publication
+    if not scope_of(actor).can_manage_village(publication.village_id):
+        raise ValidationError(_("您无权修改该村的红黑榜"))
+    if publication.status != ListPublication.Status.PUBLISHED or entry.withdrawn:
+        raise ValidationError(_("该记录已不在当前公示版本中"))
+    if timezone.localdate() > publication.objection_until:
+        raise ValidationError(
+            _("异议期已于%(day)s结束") % {"day": publication.objection_until.isoformat()}
+        )
+    objection = Objection.objects.create(
+        entry=entry, text=text, recorded_by=actor, recorded_at=timezone.now()
+    )
+    audit_record(
+        actor=actor,
+        action="list_objection",
+        instance=objection,
+        after=snapshot(objection),
+        village_id=publication.village_id,
+    )
+    return objection
+
+
+@transaction.atomic
+def objection_decide(*, actor, objection: Objection, upheld: bool, decision: str) -> Objection:
+    """Uphold (the entry is withdrawn: a new revision) or dismiss, with the reasons written down."""
+    objection = Objection.objects.select_for_update().select_related("entry").get(pk=objection.pk)
+    decision = (decision or "").strip()
+    if not decision:
+        raise ValidationError({"decision": _("请填写处理意见")})
+    if objection.status != Objection.Status.OPEN:
+        raise ValidationError(_("该异议已处理"))
+    before = snapshot(objection)
+    if upheld:
+        list_entry_withdraw(actor=actor, entry=objection.entry, reason=decision)
+    elif not scope_of(actor).can_manage_village(objection.entry.publication.village_id):
+        raise ValidationError(_("您无权修改该村的红黑榜"))
+    objection.status = Objection.Status.UPHELD if upheld else Objection.Status.DISMISSED
+    objection.decision = decision
+    objection.save(update_fields=["status", "decision"])
+    audit_record(
+        actor=actor,
+        action="list_objection_decide",
+        instance=objection,
+        before=before,
+        after=snapshot(objection),
+        village_id=objection.entry.publication.village_id,
+    )
+    return objection
+
+
+# --- reads --------------------------------------------------------------------------------------
+
+
+def current_publications(village: Village):
+    return ListPublication.objects.filter(
+        village=village, status=ListPublication.Status.PUBLISHED
+    ).order_by("-quarter", "theme")
+
+
+def ineligible_household_ids(*, village_id: int, quarter: str) -> set[int]:
+    """Households on the current black list of the quarter: not eligible for its awards."""
+    return set(
+        ListEntry.objects.filter(
+            publication__village_id=village_id,
+            publication__quarter=quarter,
+            publication__status=ListPublication.Status.PUBLISHED,
+            colour=ListEntry.Colour.BLACK,
+            withdrawn=False,
+        ).values_list("household_id", flat=True)
+    )

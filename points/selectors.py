@@ -1,0 +1,316 @@
+"""Reads for the points pages, each scoped to the user asking (deny by default)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Count, Q, QuerySet, Sum
+from django.utils import timezone
+
+from grids.access import UserScope
+from grids.models import Household, mask_name
+
+from .models import Account, Claim, Honour, LedgerEntry, PointsRule, Product, Shop, StockMovement
+
+PASSBOOK_PUBLIC_ENTRIES = 10
+
+
+def claim_queue(*, scope: UserScope, status: str = Claim.Status.PENDING) -> QuerySet[Claim]:
+    """Claims of the villages this staff member manages, oldest pending first."""
+    if not scope.is_staff_role:
+        return Claim.objects.none()
+    return (
+        Claim.objects.filter(scope.village_q("household__village"), status=status)
+        .select_related("household", "household__head", "resident", "rule", "submitted_by")
+        .order_by("submitted_at", "pk")
+    )
+
+
+def claims_submitted_by(*, user) -> QuerySet[Claim]:
+    return (
+        Claim.objects.filter(submitted_by=user)
+        .select_related("household", "rule", "decided_by")
+        .order_by("-submitted_at", "-pk")
+    )
+
+
+def claim_for_decision(*, scope: UserScope, claim_id: int) -> Claim:
+    """Raises Claim.DoesNotExist outside the user's villages (→ 404)."""
+    return claim_queue(scope=scope).get(pk=claim_id)
+
+
+def rules_in_force(*, scope: UserScope, village_id: int, on: dt.date | None = None):
+    """Village rules usable today (for claim and bulk award forms)."""
+    on = on or timezone.localdate()
+    return (
+        PointsRule.objects.filter(scope.village_q("village"), village_id=village_id)
+        .filter(active_from__lte=on)
+        .filter(Q(active_to__isnull=True) | Q(active_to__gte=on))
+        .select_related("category")
+        .order_by("category__kind", "category__name", "code")
+    )
+
+
+def rule_list(*, scope: UserScope) -> QuerySet[PointsRule]:
+    """Rules of the user's villages plus their township's templates."""
+    if scope.is_anonymous or scope.role is None and not scope.is_superuser:
+        return PointsRule.objects.none()
+    templates = (
+        Q(village__isnull=True, township_id=scope.township_id)
+        if not scope.is_superuser
+        else Q(village__isnull=True)
+    )
+    return (
+        PointsRule.objects.filter(scope.village_q("village") | templates)
+        .select_related("village", "category", "legal_basis")
+        .order_by("village__code", "category__kind", "code")
+    )
+
+
+@dataclass(frozen=True)
+class Passbook:
+    household: Household
+    account: Account | None
+    entries: list[LedgerEntry]
+    honours: list[Honour]
+
+    @property
+    def balance(self) -> int:
+        return self.account.balance if self.account else 0
+
+
+def passbook(*, scope: UserScope, household_id: int) -> Passbook:
+    """A household's 积分存折: every entry in order. Raises Household.DoesNotExist (→ 404)."""
+    household = (
+        scope.households()
+        .select_related("village", "village__township", "grid", "head")
+        .get(pk=household_id)
+    )
+    account = Account.objects.filter(household=household).first()
+    entries = list(account.entries.select_related("resident").order_by("id")) if account else []
+    honours = list(Honour.objects.filter(household=household).order_by("-year", "title"))
+    return Passbook(household=household, account=account, entries=entries, honours=honours)
+
+
+@dataclass(frozen=True)
+class PublicPassbook:
+    village_name: str
+    household_number: str
+    head_masked: str
+    balance: int
+    rank: int
+    ranked_households: int
+    entries: list[LedgerEntry]
+
+
+def public_passbook(*, public_code: str) -> PublicPassbook:
+    """What anyone holding the household's code may see. Raises Household.DoesNotExist."""
+    household = (
+        Household.objects.select_related("village", "head")
+        .only("number", "public_code", "village__name", "head__name")
+        .get(public_code=public_code.strip().upper())
+    )
+    account = Account.objects.filter(household=household).only("balance").first()
+    balance = account.balance if account else 0
+    village_accounts = Account.objects.filter(household__village_id=household.village_id)
+    # Dense rank by current balance among the village's households with an account.
+    rank = village_accounts.filter(balance__gt=balance).values("balance").distinct().count() + 1
+    entries = (
+        list(
+            account.entries.only(
+                "account", "occurred_on", "kind", "rule_name", "points", "balance_after"
+            ).order_by("-id")[:PASSBOOK_PUBLIC_ENTRIES]
+        )
+        if account
+        else []
+    )
+    return PublicPassbook(
+        village_name=household.village.name,
+        household_number=household.number,
+        head_masked=mask_name(household.head.name) if household.head else "",
+        balance=balance,
+        rank=rank,
+        ranked_households=Household.objects.filter(village_id=household.village_id).count(),
+        entries=entries,
+    )
+
+
+def counter_households(*, scope: UserScope, search: str) -> QuerySet[Household]:
+    """Households for the redemption counter: 户号, head's name, or the passbook's public code."""
+    search = search.strip()
+    if not search or not scope.is_staff_role:
+        return Household.objects.none()
+    if "/p/passbook/" in search:
+        # A scanner reading the passbook's QR code types the whole public URL.
+        search = search.rstrip("/").rsplit("/", 1)[-1]
+    condition = Q(number=search) | Q(head__name__contains=search) | Q(public_code=search.upper())
+    return (
+        scope.households()
+        .filter(condition)
+        .select_related("village", "head", "points_account")
+        .order_by("village__code", "number")[:20]
+    )
+
+
+def counter_household(*, scope: UserScope, household_id: int) -> Household:
+    if not scope.is_staff_role:
+        raise Household.DoesNotExist
+    return (
+        scope.households().select_related("village", "head", "points_account").get(pk=household_id)
+    )
+
+
+def shops_for_village(*, scope: UserScope, village_id: int) -> QuerySet[Shop]:
+    return Shop.objects.filter(scope.village_q("village"), village_id=village_id).order_by("pk")
+
+
+def visible_shops(*, scope: UserScope) -> QuerySet[Shop]:
+    if not scope.is_staff_role:
+        return Shop.objects.none()
+    return (
+        Shop.objects.filter(scope.village_q("village"))
+        .select_related("village")
+        .order_by("village__code", "pk")
+    )
+
+
+def shop_products(*, shop: Shop, active_only: bool = True) -> QuerySet[Product]:
+    qs = Product.objects.filter(shop=shop)
+    if active_only:
+        qs = qs.filter(active=True)
+    return qs.order_by("name")
+
+
+@dataclass(frozen=True)
+class StockLine:
+    product: Product
+    purchased: int
+    donated: int
+    redeemed: int
+    returned: int
+    corrected: int
+    spent_yuan: Decimal
+
+
+@dataclass(frozen=True)
+class StockReport:
+    shop: Shop
+    start: dt.date
+    end: dt.date
+    lines: list[StockLine]
+    spent_yuan: Decimal
+    donations: list[StockMovement]
+
+
+def shop_stock_report(
+    *, scope: UserScope, shop_id: int, start: dt.date, end: dt.date
+) -> StockReport:
+    """Stock in/out per product and the village's spending (yuan) over [start, end], local dates."""
+    shop = visible_shops(scope=scope).get(pk=shop_id)
+    tz = timezone.get_current_timezone()
+    since = dt.datetime.combine(start, dt.time.min, tzinfo=tz)
+    until = dt.datetime.combine(end + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
+    in_period = Q(movements__at__gte=since, movements__at__lt=until)
+
+    def qty(kind):
+        return Sum("movements__quantity", filter=in_period & Q(movements__kind=kind), default=0)
+
+    products = (
+        Product.objects.filter(shop=shop)
+        .annotate(
+            purchased=qty(StockMovement.Kind.PURCHASE),
+            donated=qty(StockMovement.Kind.DONATION),
+            redeemed=qty(StockMovement.Kind.REDEMPTION),
+            returned=qty(StockMovement.Kind.RETURN),
+            corrected=qty(StockMovement.Kind.CORRECTION),
+            spent=Sum(
+                "movements__cost_yuan",
+                filter=in_period & Q(movements__kind=StockMovement.Kind.PURCHASE),
+                default=Decimal("0"),
+            ),
+        )
+        .order_by("name")
+    )
+    lines = [
+        StockLine(
+            product=p,
+            purchased=p.purchased,
+            donated=p.donated,
+            redeemed=-p.redeemed,
+            returned=p.returned,
+            corrected=p.corrected,
+            spent_yuan=p.spent,
+        )
+        for p in products
+    ]
+    donations = list(
+        StockMovement.objects.filter(
+            product__shop=shop, kind=StockMovement.Kind.DONATION, at__gte=since, at__lt=until
+        )
+        .select_related("product")
+        .order_by("-at")[:50]
+    )
+    return StockReport(
+        shop=shop,
+        start=start,
+        end=end,
+        lines=lines,
+        spent_yuan=sum((line.spent_yuan for line in lines), Decimal("0")),
+        donations=donations,
+    )
+
+
+def meetings_for_village(*, village_id: int):
+    """Held meetings of the village, newest first, for the 'decided by' choice."""
+    from deliberation.models import Meeting
+
+    return Meeting.objects.filter(village_id=village_id, status="held").order_by("-held_at")[:50]
+
+
+def village_households(*, scope: UserScope, village_id: int) -> QuerySet[Household]:
+    return (
+        scope.households()
+        .filter(village_id=village_id)
+        .select_related("head", "grid")
+        .order_by("grid__code", "number")
+    )
+
+
+def pending_claim_count(*, scope: UserScope) -> int:
+    return claim_queue(scope=scope).aggregate(n=Count("pk"))["n"]
+
+
+def honours_for_village(*, scope: UserScope, village_id: int, year: int) -> QuerySet[Honour]:
+    return (
+        Honour.objects.filter(
+            scope.village_q("household__village"), household__village_id=village_id, year=year
+        )
+        .select_related("household", "household__head", "meeting")
+        .order_by("title", "household__number")
+    )
+
+
+def honour_candidates(
+    *, scope: UserScope, village_id: int, threshold: int, year: int, limit: int = 50
+) -> QuerySet[Account]:
+    """Households at or above ``threshold`` points with no honour yet this year, richest first."""
+    return (
+        Account.objects.filter(
+            scope.village_q("household__village"),
+            household__village_id=village_id,
+            balance__gte=threshold,
+        )
+        .exclude(household__honours__year=year)
+        .select_related("household", "household__head")
+        .order_by("-balance", "household__number")[:limit]
+    )
+
+
+def honour_for_certificate(*, scope: UserScope, honour_id: int) -> Honour:
+    return (
+        Honour.objects.filter(scope.village_q("household__village"))
+        .select_related("household", "household__head", "household__village__township", "meeting")
+        .get(pk=honour_id)
+    )
