@@ -1,0 +1,73 @@
+"""Given three users — a representative, a village clerk, a stranger — each sees exactly their part."""
+
+import pytest
+
+from grids.access import scope_of
+from grids.models import Role
+from tests.factories import (
+    GridFactory,
+    HouseholdFactory,
+    VillageFactory,
+    representative_user,
+    user_with_scope,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def test_representative_sees_only_own_households(grid, other_grid, representative):
+    neighbour = representative_user(other_grid, households=3)
+    unlinked = HouseholdFactory(grid=grid)
+
+    visible = set(scope_of(representative.user).households())
+
+    assert visible == set(representative.households.all())
+    assert not visible & set(neighbour.households.all())
+    assert unlinked not in visible
+
+
+def test_village_clerk_sees_own_village_only(village, other_village, grid, village_clerk):
+    mine = HouseholdFactory(grid=grid)
+    theirs = HouseholdFactory(grid=GridFactory(village=other_village))
+
+    visible = set(scope_of(village_clerk).households())
+
+    assert mine in visible
+    assert theirs not in visible
+    assert set(scope_of(village_clerk).villages()) == {village}
+
+
+def test_township_staff_sees_own_township_not_another(township, village, township_staff):
+    elsewhere = VillageFactory()
+    HouseholdFactory(grid=GridFactory(village=village))
+    foreign = HouseholdFactory(grid=GridFactory(village=elsewhere))
+
+    scope = scope_of(township_staff)
+
+    assert village in scope.villages()
+    assert elsewhere not in scope.villages()
+    assert foreign not in scope.households()
+
+
+def test_user_without_scope_sees_nothing(stranger, household):
+    scope = scope_of(stranger)
+
+    assert not scope.households().exists()
+    assert not scope.villages().exists()
+    assert not scope.grids().exists()
+
+
+def test_department_handler_sees_no_households_directly(township, household):
+    handler = user_with_scope(Role.DEPARTMENT_HANDLER, township=township)
+
+    assert not scope_of(handler).households().exists()
+
+
+def test_only_own_village_staff_see_unmasked_pii(
+    village, other_village, village_clerk, township_staff
+):
+    other_clerk = user_with_scope(Role.VILLAGE_STAFF, village=other_village)
+
+    assert scope_of(village_clerk).can_see_pii(village.pk)
+    assert not scope_of(other_clerk).can_see_pii(village.pk)
+    assert not scope_of(township_staff).can_see_pii(village.pk)

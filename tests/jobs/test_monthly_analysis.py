@@ -1,0 +1,209 @@
+"""Monthly analysis: every figure equals an independent SQL count; month edges in Asia/Shanghai."""
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+
+from governance import analysis
+from governance.models import MonthlyReport
+from tests.jobs.data import at, build_month
+
+OCT = dt.date(2026, 10, 1)
+START, END = at(2026, 10, 1, 0, 0), at(2026, 11, 1, 0, 0)
+
+
+def sql(query, params=()):
+    """Run raw SQL; datetimes bound the way the backend stores them (UTC text on SQLite)."""
+    bound = [
+        connection.ops.adapt_datetimefield_value(p) if isinstance(p, dt.datetime) else p
+        for p in params
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(query, bound)
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
+@pytest.fixture
+def month(village, other_village, grid, village_clerk):
+    return build_month(village, grid, village_clerk, other_village=other_village)
+
+
+def test_every_village_figure_equals_a_direct_sql_count(month, village):
+    fig = analysis.village_figures([village.pk], OCT)[village.pk]
+    v = village.pk
+    expected = {
+        "households": sql("SELECT COUNT(*) FROM grids_household WHERE village_id=%s", [v]),
+        "visits": sql(
+            "SELECT COUNT(*) FROM grids_visit vi JOIN grids_household h ON h.id=vi.household_id "
+            "WHERE h.village_id=%s AND vi.visited_at>=%s AND vi.visited_at<%s",
+            [v, START, END],
+        ),
+        "visited_households": sql(
+            "SELECT COUNT(DISTINCT vi.household_id) FROM grids_visit vi "
+            "JOIN grids_household h ON h.id=vi.household_id "
+            "WHERE h.village_id=%s AND vi.visited_at>=%s AND vi.visited_at<%s",
+            [v, START, END],
+        ),
+        "active_representatives": sql(
+            "SELECT COUNT(DISTINCT vi.representative_id) FROM grids_visit vi "
+            "JOIN grids_household h ON h.id=vi.household_id "
+            "WHERE h.village_id=%s AND vi.visited_at>=%s AND vi.visited_at<%s",
+            [v, START, END],
+        ),
+        "representatives": sql(
+            "SELECT COUNT(*) FROM grids_representative r JOIN grids_grid g ON g.id=r.grid_id "
+            "WHERE g.village_id=%s AND r.appointed_on<%s AND (r.ended_on IS NULL OR r.ended_on>=%s)",
+            [v, dt.date(2026, 11, 1), OCT],
+        ),
+        "requests": sql(
+            "SELECT COUNT(*) FROM governance_request WHERE village_id=%s AND status<>'duplicate' "
+            "AND reported_at>=%s AND reported_at<%s",
+            [v, START, END],
+        ),
+        "escalated": sql(
+            "SELECT COUNT(*) FROM governance_request WHERE village_id=%s AND status<>'duplicate' "
+            "AND escalated AND reported_at>=%s AND reported_at<%s",
+            [v, START, END],
+        ),
+        "resolved": sql(
+            "SELECT COUNT(*) FROM governance_request WHERE village_id=%s AND status<>'duplicate' "
+            "AND resolved_at>=%s AND resolved_at<%s",
+            [v, START, END],
+        ),
+        "resolved_in_grid": sql(
+            "SELECT COUNT(*) FROM governance_request WHERE village_id=%s AND status<>'duplicate' "
+            "AND resolved_level='grid' AND NOT escalated AND resolved_at>=%s AND resolved_at<%s",
+            [v, START, END],
+        ),
+        "consultations_answered": sql(
+            "SELECT COUNT(*) FROM governance_request WHERE village_id=%s AND kind='consultation' "
+            "AND status<>'duplicate' AND resolved_at>=%s AND resolved_at<%s",
+            [v, START, END],
+        ),
+        "overdue": sql(
+            "SELECT COUNT(*) FROM governance_request WHERE village_id=%s AND status<>'duplicate' "
+            "AND deadline>=%s AND deadline<%s AND (resolved_at IS NULL OR resolved_at>deadline)",
+            [v, START, END],
+        ),
+        "return_visits": sql(
+            "SELECT COUNT(*) FROM governance_returnvisit rv JOIN governance_request r "
+            "ON r.id=rv.request_id WHERE r.village_id=%s AND rv.at>=%s AND rv.at<%s",
+            [v, START, END],
+        ),
+        "satisfied": sql(
+            "SELECT COUNT(*) FROM governance_returnvisit rv JOIN governance_request r "
+            "ON r.id=rv.request_id WHERE r.village_id=%s AND rv.at>=%s AND rv.at<%s "
+            "AND rv.satisfaction IN ('satisfied','basically')",
+            [v, START, END],
+        ),
+        "points_awarded": sql(
+            "SELECT COALESCE(SUM(e.points),0) FROM points_ledgerentry e JOIN points_account a "
+            "ON a.id=e.account_id JOIN grids_household h ON h.id=a.household_id "
+            "WHERE h.village_id=%s AND e.kind='award' AND e.occurred_on>=%s AND e.occurred_on<%s",
+            [v, OCT, dt.date(2026, 11, 1)],
+        ),
+        "points_deducted": sql(
+            "SELECT COALESCE(-SUM(e.points),0) FROM points_ledgerentry e JOIN points_account a "
+            "ON a.id=e.account_id JOIN grids_household h ON h.id=a.household_id "
+            "WHERE h.village_id=%s AND e.kind='deduction' AND e.occurred_on>=%s AND e.occurred_on<%s",
+            [v, OCT, dt.date(2026, 11, 1)],
+        ),
+        "meetings_held": sql(
+            "SELECT COUNT(*) FROM deliberation_meeting WHERE village_id=%s AND status='held' "
+            "AND held_at>=%s AND held_at<%s",
+            [v, START, END],
+        ),
+        "attendance": sql(
+            "SELECT COUNT(*) FROM deliberation_attendance a JOIN deliberation_meeting m "
+            "ON m.id=a.meeting_id WHERE m.village_id=%s AND m.status='held' "
+            "AND m.held_at>=%s AND m.held_at<%s",
+            [v, START, END],
+        ),
+        "committed_households": sql(
+            "SELECT COUNT(DISTINCT c.household_id) FROM deliberation_commitment c "
+            "JOIN deliberation_ruleversion rv ON rv.id=c.version_id "
+            "JOIN grids_household h ON h.id=c.household_id "
+            "WHERE h.village_id=%s AND rv.in_force_from<=%s AND c.signed_on<%s "
+            "AND rv.status IN ('in_force','superseded') AND (rv.superseded_at IS NULL OR rv.superseded_at>=%s)",
+            [v, dt.date(2026, 10, 31), dt.date(2026, 11, 1), END],
+        ),
+    }
+    assert {k: fig[k] for k in expected} == expected
+    # and the hand count of the fixture, so that a wrong SQL above cannot agree by accident
+    assert (fig["visits"], fig["visited_households"], fig["requests"]) == (4, 3, 4)
+    assert (fig["resolved"], fig["resolved_in_grid"], fig["overdue"]) == (3, 2, 3)
+    assert (fig["points_awarded"], fig["points_deducted"], fig["committed_households"]) == (
+        40,
+        5,
+        3,
+    )
+    assert (fig["meetings_held"], fig["attendance"], fig["satisfied"]) == (1, 3, 1)
+
+
+def test_boundary_visit_at_2359_counts_in_the_month_and_0000_in_the_next(month, village):
+    october = analysis.village_figures([village.pk], OCT)[village.pk]
+    november = analysis.village_figures([village.pk], dt.date(2026, 11, 1))[village.pk]
+    september = analysis.village_figures([village.pk], dt.date(2026, 9, 1))[village.pk]
+    assert october["visits"] == 4  # 1 Oct 00:00 and 31 Oct 23:59 included
+    assert november["visits"] == 1  # 1 Nov 00:00
+    assert september["visits"] == 2  # 30 Sep 23:59
+    assert october["by_kind"] == {"consultation": 1, "request": 3}
+    assert november["requests"] == 1
+
+
+def test_breakdowns_rates_and_people(month, village):
+    fig = analysis.village_figures([village.pk], OCT)[village.pk]
+    assert fig["by_category"] == {"道路": 2, "饮水": 2}
+    assert fig["by_level"] == {"grid": 3, "village": 1}
+    assert fig["satisfaction_rate"] == 50.0
+    assert fig["avg_days_to_resolve"] == round((2 + 17 + 0) / 3, 1)
+    assert [r["id"] for r in fig["needing_attention"]] == [month["rep_idle"].pk]
+
+
+def test_red_flag_ranking_follows_the_documented_formula(month, village):
+    # rep_a: visited 2 of 4 households (50%), 1 of 2 requests resolved in the grid (50%),
+    #        1 of 2 return visits satisfied (50%) → 0.5·50 + 0.3·50 + 0.2·50 = 50.0
+    # rep_b: 1 of 3 (33.3%), 1 of 2 (50%), no return visit (counts as 100%) → 51.7
+    # rep_idle: no visit this month → not a candidate
+    fig = analysis.village_figures([village.pk], OCT)[village.pk]
+    ranked = [(r["id"], r["score"]) for r in fig["red_flag"]]
+    assert ranked == [(month["rep_b"].pk, 51.7), (month["rep_a"].pk, 50.0)]
+
+
+def test_township_summary_sums_its_villages(month, village, other_village, township):
+    analysis.monthly_analysis_run(month=OCT)
+    town = MonthlyReport.objects.get(township=township, village=None, month=OCT)
+    parts = MonthlyReport.objects.filter(township=township, village__isnull=False, month=OCT)
+    for key in ("visits", "requests", "resolved", "points_awarded", "households"):
+        assert town.figures[key] == sum(p.figures[key] for p in parts)
+    assert town.visits == town.figures["visits"]
+
+
+def test_rerun_replaces_the_snapshot_with_identical_figures(month, village):
+    first = analysis.village_report_store(village=village, month=OCT)
+    again = analysis.village_report_store(village=village, month=OCT)
+    assert first.pk == again.pk
+    assert first.figures == again.figures
+    assert MonthlyReport.objects.filter(village=village).count() == 1
+
+
+def test_change_from_last_month(month, village):
+    report = analysis.village_report_store(village=village, month=OCT)
+    assert report.figures["change"]["visits"] == 4 - 2
+    assert report.figures["previous"]["visits"] == 2
+
+
+def test_query_count_does_not_grow_with_villages(
+    month, village, other_village, django_assert_max_num_queries
+):
+    from tests.factories import VillageFactory
+
+    with django_assert_max_num_queries(20) as few:
+        analysis.village_figures([village.pk, other_village.pk], OCT)
+    for i in range(5):
+        VillageFactory(township=village.township, code=f"43090310630{i}")
+    ids = list(village.township.villages.values_list("pk", flat=True))
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        analysis.village_figures(ids, OCT)
