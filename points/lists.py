@@ -1,10 +1,10 @@
 """Quarterly red/black lists (红黑榜): compute from the ledger, publish, correct by revision.
 
-The ranking is one set-based query per village and theme: the quarter's award and deduction
-entries (reversed entries excluded) grouped by household, black-listed households removed with
-HAVING, then ``RANK() OVER (ORDER BY net DESC)`` so that every household tied at rank N is on
-the list. Nothing here loops over a village's households in Python except to write the (few)
-entries of the published list.
+The ranking reads one aggregate per village and theme: the quarter's award and deduction
+entries (reversed entries excluded) summed per household, with the count of black-list
+offences. Both colours are derived from that one result: black-listed households first, then
+the others ranked by net points with ties sharing a rank, so that every household tied at rank
+N is on the list.
 """
 
 from __future__ import annotations
@@ -16,8 +16,7 @@ from dataclasses import dataclass
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Exists, F, OuterRef, Q, Sum, Window
-from django.db.models.functions import Rank
+from django.db.models import Count, Q, Sum, Value
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -25,7 +24,15 @@ from grids.access import scope_of
 from grids.models import Household, Resident, Village, mask_name
 from grids.services import audit_record, snapshot
 
-from .models import LedgerEntry, ListEntry, ListPolicy, ListPublication, Objection, PrizeTier
+from .models import (
+    LedgerEntry,
+    ListEntry,
+    ListPolicy,
+    ListPublication,
+    Objection,
+    PointsRule,
+    PrizeTier,
+)
 
 QUARTER_RE = re.compile(r"^(\d{4})Q([1-4])$")
 
@@ -76,81 +83,100 @@ def policy_for(village: Village) -> ListPolicy:
     return policy or ListPolicy(village=village)
 
 
-def _moved_out_q() -> Q:
-    """A household whose residents are all 迁出/死亡 is no longer on the village's lists."""
-    living = Resident.objects.filter(
-        household=OuterRef("account__household"),
-        status__in=[Resident.Status.PRESENT, Resident.Status.AWAY],
+def _moved_out_ids(village: Village) -> set[int]:
+    """Households whose residents are all 迁出/死亡: no longer on the village's lists."""
+    living = Count("id", filter=Q(status__in=[Resident.Status.PRESENT, Resident.Status.AWAY]))
+    return set(
+        Resident.objects.filter(household__village=village)
+        .values("household_id")
+        .annotate(living=living)
+        .filter(living=0)
+        .values_list("household_id", flat=True)
     )
-    anyone = Resident.objects.filter(household=OuterRef("account__household"))
-    return Exists(anyone) & ~Exists(living)
 
 
-def quarter_totals(*, village: Village, quarter: str, category_id: int | None = None):
-    """Per household: net award+deduction points and black-list offences in the quarter."""
+@dataclass(frozen=True)
+class Total:
+    household_id: int
+    net: int
+    offences: int
+
+
+def quarter_totals(
+    *, village: Village, quarter: str, category_id: int | None = None
+) -> list[Total]:
+    """Per household: net award+deduction points and black-list offences in the quarter.
+
+    One aggregate over the village's ledger. The rules that matter (the township's black-list
+    offences, the theme's category) are read first as a handful of ids, so the aggregate never
+    joins the rules table, whose size grows with the city.
+    """
     start, end = quarter_bounds(quarter)
+    rules = PointsRule.objects.filter(township_id=village.township_id)
+    offence_ids = list(rules.filter(black_list_offence=True).values_list("id", flat=True))
     entries = LedgerEntry.objects.filter(
         account__household__village=village,
         kind__in=[LedgerEntry.Kind.AWARD, LedgerEntry.Kind.DEDUCTION],
         occurred_on__gte=start,
         occurred_on__lt=end,
         reversed_by__isnull=True,
-    ).exclude(_moved_out_q())
+    )
     if category_id is not None:
-        entries = entries.filter(rule__category_id=category_id)
-    return (
-        entries.values(household_id=F("account__household_id"))
-        .annotate(
-            net=Sum("points"),
-            offences=Count(
-                "id",
-                filter=Q(kind=LedgerEntry.Kind.DEDUCTION, rule__black_list_offence=True),
-            ),
-        )
+        theme_ids = list(rules.filter(category_id=category_id).values_list("id", flat=True))
+        entries = entries.filter(rule_id__in=theme_ids)
+    offences = (
+        Count("id", filter=Q(kind=LedgerEntry.Kind.DEDUCTION, rule_id__in=offence_ids))
+        if offence_ids
+        else Value(0)
+    )
+    rows = (
+        entries.values_list("account__household_id")
+        .annotate(net=Sum("points"), offences=offences)
         .order_by()
     )
+    gone = _moved_out_ids(village)
+    return [Total(hid, net, n) for hid, net, n in rows if hid not in gone]
 
 
-def _black_q(policy: ListPolicy) -> Q | None:
+def _is_black(total: Total, policy: ListPolicy) -> bool:
+    if policy.black_on_offence and total.offences > 0:
+        return True
+    return policy.black_max_points is not None and total.net <= policy.black_max_points
+
+
+def _is_red(rank: int, net: int, policy: ListPolicy) -> bool | None:
+    """None when the policy names no red condition at all (no red list)."""
     conditions = []
-    if policy.black_on_offence:
-        conditions.append(Q(offences__gt=0))
-    if policy.black_max_points is not None:
-        conditions.append(Q(net__lte=policy.black_max_points))
+    if policy.red_top_n is not None:
+        conditions.append(rank <= policy.red_top_n)
+    if policy.red_min_points is not None:
+        conditions.append(net >= policy.red_min_points)
     if not conditions:
         return None
-    black = conditions[0]
-    for condition in conditions[1:]:
-        black |= condition
-    return black
+    return all(conditions) if policy.red_combine == "and" else any(conditions)
 
 
 def rank_quarter(
     *, village: Village, quarter: str, policy: ListPolicy, category_id: int | None = None
 ) -> list[Ranked]:
+    """The black list (lowest net first), then the red list ranked by net with ties sharing a
+    rank (SQL's RANK(): 1, 2, 2, 4) among the households with positive net not on the black list.
+    """
     totals = quarter_totals(village=village, quarter=quarter, category_id=category_id)
-    black_q = _black_q(policy)
-    result: list[Ranked] = []
-    if black_q is not None:
-        for row in totals.filter(black_q).order_by("net", "household_id"):
-            result.append(Ranked(row["household_id"], "black", None, row["net"], row["offences"]))
-    candidates = totals.filter(net__gt=0)
-    if black_q is not None:
-        candidates = candidates.exclude(black_q)
-    ranked = candidates.annotate(rank=Window(Rank(), order_by=F("net").desc()))
-    red_conditions = []
-    if policy.red_top_n is not None:
-        red_conditions.append(Q(rank__lte=policy.red_top_n))
-    if policy.red_min_points is not None:
-        red_conditions.append(Q(net__gte=policy.red_min_points))
-    if red_conditions:
-        red_q = red_conditions[0]
-        for condition in red_conditions[1:]:
-            red_q = red_q & condition if policy.red_combine == "and" else red_q | condition
-        for row in ranked.filter(red_q).order_by("rank", "household_id"):
-            result.append(
-                Ranked(row["household_id"], "red", row["rank"], row["net"], row["offences"])
-            )
+    black = sorted(
+        (t for t in totals if _is_black(t, policy)), key=lambda t: (t.net, t.household_id)
+    )
+    result = [Ranked(t.household_id, "black", None, t.net, t.offences) for t in black]
+    candidates = sorted(
+        (t for t in totals if t.net > 0 and not _is_black(t, policy)),
+        key=lambda t: (-t.net, t.household_id),
+    )
+    rank = 0
+    for position, total in enumerate(candidates, start=1):
+        if position == 1 or total.net != candidates[position - 2].net:
+            rank = position
+        if _is_red(rank, total.net, policy):
+            result.append(Ranked(total.household_id, "red", rank, total.net, total.offences))
     return result
 
 
