@@ -488,16 +488,43 @@ def _typed(fig: dict) -> dict:
     }
 
 
-@transaction.atomic
-def village_report_store(*, village: Village, month: dt.date) -> MonthlyReport:
-    """Compute and store one village's snapshot; re-running replaces it with identical figures."""
-    month = month.replace(day=1)
-    current = village_figures([village.pk], month)[village.pk]
-    previous = village_figures([village.pk], previous_month(month))[village.pk]
-    figures = _with_change(current, previous)
+def _stored(month: dt.date, *, village_ids=None, township_ids=None, since: dt.datetime):
+    """Snapshots of the month taken at or after ``since``, keyed by village (or township) id."""
+    reports = MonthlyReport.objects.filter(month=month, generated_at__gte=since)
+    if village_ids is not None:
+        rows = reports.filter(village_id__in=village_ids).values_list("village_id", "figures")
+    else:
+        rows = reports.filter(township_id__in=township_ids, village__isnull=True).values_list(
+            "township_id", "figures"
+        )
+    return dict(rows)
+
+
+def previous_figures(village_ids: list[int], month: dt.date) -> dict[int, dict]:
+    """The villages' figures for the month before ``month``, for the change column.
+
+    Read from last month's snapshots when they were taken after that month had ended (the
+    figures as reported then); computed, for the villages without one, otherwise.
+    """
+    before = previous_month(month)
+    stored = _stored(before, village_ids=village_ids, since=month_bounds(before)[1])
+    missing = [vid for vid in village_ids if vid not in stored]
+    if missing:
+        stored.update(village_figures(missing, before))
+    return stored
+
+
+def village_figures_with_change(village_ids: list[int], month: dt.date) -> dict[int, dict]:
+    """The month's figures of several villages (one set of queries), each with its change."""
+    current = village_figures(village_ids, month)
+    previous = previous_figures(village_ids, month)
+    return {vid: _with_change(current[vid], previous[vid]) for vid in village_ids}
+
+
+def _store(*, township_id: int, village_id: int | None, month: dt.date, figures: dict):
     report, _created = MonthlyReport.objects.update_or_create(
-        township_id=village.township_id,
-        village=village,
+        township_id=township_id,
+        village_id=village_id,
         month=month,
         defaults={"figures": figures, "generated_at": timezone.now(), **_typed(figures)},
     )
@@ -505,21 +532,57 @@ def village_report_store(*, village: Village, month: dt.date) -> MonthlyReport:
 
 
 @transaction.atomic
-def township_report_store(*, township: Township, month: dt.date) -> MonthlyReport:
-    """镇级汇总: the villages' figures summed (computed in one pass over all its villages)."""
+def village_report_store(
+    *, village: Village, month: dt.date, figures: dict | None = None
+) -> MonthlyReport:
+    """Store one village's snapshot; re-running replaces it with identical figures.
+
+    ``figures`` are the village's entry of :func:`village_figures_with_change` when the run has
+    computed its township's villages together; they are computed here otherwise.
+    """
+    month = month.replace(day=1)
+    if figures is None:
+        figures = village_figures_with_change([village.pk], month)[village.pk]
+    return _store(
+        township_id=village.township_id, village_id=village.pk, month=month, figures=figures
+    )
+
+
+def _township_villages(
+    township: Township, month: dt.date, names: dict[int, str], fresh_since: dt.datetime | None
+) -> dict[int, dict]:
+    """All the township's villages' figures for the month: the snapshots taken since the run
+    began (``fresh_since``) are summed as stored, the other villages computed."""
+    stored = {}
+    if fresh_since is not None:
+        stored = _stored(month, village_ids=list(names), since=fresh_since)
+    missing = [vid for vid in sorted(names) if vid not in stored]
+    if missing:
+        stored.update(village_figures(missing, month))
+    return stored
+
+
+@transaction.atomic
+def township_report_store(
+    *, township: Township, month: dt.date, fresh_since: dt.datetime | None = None
+) -> MonthlyReport:
+    """镇级汇总: the sum of the villages' figures.
+
+    In a run that has just stored every village (``fresh_since`` = when the run began), the
+    village snapshots are summed; the previous month is last month's township snapshot when it
+    was taken after that month had ended. Anything missing is computed.
+    """
     month = month.replace(day=1)
     names = dict(Village.objects.filter(township=township).values_list("id", "name"))
-    ids = sorted(names)
-    current = township_figures(village_figures(ids, month), names)
-    previous = township_figures(village_figures(ids, previous_month(month)), names)
-    figures = _with_change(current, previous)
-    report, _created = MonthlyReport.objects.update_or_create(
-        township=township,
-        village=None,
-        month=month,
-        defaults={"figures": figures, "generated_at": timezone.now(), **_typed(figures)},
+    current = township_figures(_township_villages(township, month, names, fresh_since), names)
+    before = previous_month(month)
+    previous = _stored(before, township_ids=[township.pk], since=month_bounds(before)[1]).get(
+        township.pk
     )
-    return report
+    if previous is None:
+        previous = township_figures(previous_figures(sorted(names), month), names)
+    figures = _with_change(current, previous)
+    return _store(township_id=township.pk, village_id=None, month=month, figures=figures)
 
 
 def villages_for_run(*, village_code: str | None = None, township_code: str | None = None):
@@ -542,19 +605,36 @@ def monthly_analysis_units(
     return [("village", v) for v in villages] + [("township", t) for t in townships.values()]
 
 
-def monthly_analysis_run_unit(unit, month: dt.date) -> None:
-    kind, obj = unit
-    if kind == "village":
-        village_report_store(village=obj, month=month)
-    else:
-        township_report_store(township=obj, month=month)
+class MonthlyRun:
+    """One run over its units. A township's villages are computed together (one set of queries
+    for all of them) when the first of them comes up, then stored one by one, each in its own
+    transaction: a worker killed half-way loses at most the village it was storing, and the
+    townships sum the village snapshots the run has stored."""
+
+    def __init__(self, units: list, month: dt.date):
+        self.month = month.replace(day=1)
+        self.began = timezone.now()
+        self.batches: dict[int, list[int]] = defaultdict(list)
+        for kind, obj in units:
+            if kind == "village":
+                self.batches[obj.township_id].append(obj.pk)
+        self.pending: dict[int, dict] = {}
+
+    def run_unit(self, unit) -> MonthlyReport:
+        kind, obj = unit
+        if kind == "township":
+            return township_report_store(township=obj, month=self.month, fresh_since=self.began)
+        if obj.pk not in self.pending:
+            self.pending = village_figures_with_change(self.batches[obj.township_id], self.month)
+        return village_report_store(village=obj, month=self.month, figures=self.pending.pop(obj.pk))
 
 
 def monthly_analysis_run(*, month: dt.date, village_code: str | None = None, progress=None) -> int:
     """Synchronous run (the command and the job call it). Returns the number of snapshots."""
     units = monthly_analysis_units(month=month, village_code=village_code)
+    run = MonthlyRun(units, month)
     for done, unit in enumerate(units, start=1):
-        monthly_analysis_run_unit(unit, month)
+        run.run_unit(unit)
         if progress:
             progress(done, len(units))
     return len(units)

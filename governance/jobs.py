@@ -179,10 +179,14 @@ def run_monthly(params: dict, progress=None) -> int:
         month=month, village_code=params.get("village"), township_code=params.get("township")
     )
     total = len(units)
+    run = analysis.MonthlyRun(units, month)
     for done, unit in enumerate(units, start=1):
-        analysis.monthly_analysis_run_unit(unit, month)
+        report = run.run_unit(unit)
         if unit[0] == "village":
-            honours_store(village=unit[1], period=f"{month:%Y-%m}")
+            # The snapshot's 红旗网格员 are the month's honours: the same ranking, not redone.
+            honours_store(
+                village=unit[1], period=f"{month:%Y-%m}", ranked=report.figures["red_flag"]
+            )
         _unit_pause()
         if progress:
             progress(done, total)
@@ -222,21 +226,35 @@ RUNNERS = {JobRun.Kind.MONTHLY: run_monthly, JobRun.Kind.LISTS: run_lists}
 # --- honours and the quarterly review -----------------------------------------------------------
 
 
-@transaction.atomic
-def honours_store(*, village: Village, period: str) -> list[RepresentativeHonour]:
-    """红旗网格员 (period 'YYYY-MM') or 优秀村民代表 (period 'YYYYQn'): replace the village's list."""
+def honours_rank(*, village: Village, period: str) -> list[dict]:
+    """The village's best representatives of the month ('YYYY-MM') or quarter ('YYYYQn')."""
     if "Q" in period:
-        title = RepresentativeHonour.Title.EXCELLENT
         months = analysis.quarter_months(period)
-        start = analysis.month_bounds(months[0])[0]
-        end = analysis.month_bounds(months[-1])[1]
+        start, end = analysis.month_bounds(months[0])[0], analysis.month_bounds(months[-1])[1]
         start_day, end_day = months[0], analysis.next_month(months[-1])
     else:
-        title = RepresentativeHonour.Title.RED_FLAG
         month = analysis.parse_month(period)
         start, end = analysis.month_bounds(month)
         start_day, end_day = month, analysis.next_month(month)
-    ranked = analysis._red_flag([village.pk], start, end, start_day, end_day).get(village.pk, [])
+    return analysis._red_flag([village.pk], start, end, start_day, end_day).get(village.pk, [])
+
+
+@transaction.atomic
+def honours_store(
+    *, village: Village, period: str, ranked: list[dict] | None = None
+) -> list[RepresentativeHonour]:
+    """红旗网格员 (period 'YYYY-MM') or 优秀村民代表 (period 'YYYYQn'): replace the village's list.
+
+    ``ranked`` is the ranking already computed for the period (the monthly snapshot's
+    ``red_flag``); without it the ranking is computed here.
+    """
+    title = (
+        RepresentativeHonour.Title.EXCELLENT
+        if "Q" in period
+        else RepresentativeHonour.Title.RED_FLAG
+    )
+    if ranked is None:
+        ranked = honours_rank(village=village, period=period)
     RepresentativeHonour.objects.filter(village=village, title=title, period=period).delete()
     return RepresentativeHonour.objects.bulk_create(
         RepresentativeHonour(

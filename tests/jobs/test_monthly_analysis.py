@@ -7,6 +7,7 @@ from django.db import connection
 
 from governance import analysis
 from governance.models import MonthlyReport
+from grids.models import Visit
 from tests.jobs.data import at, build_month
 
 OCT = dt.date(2026, 10, 1)
@@ -207,3 +208,80 @@ def test_query_count_does_not_grow_with_villages(
     ids = list(village.township.villages.values_list("pk", flat=True))
     with django_assert_max_num_queries(len(few.captured_queries)):
         analysis.village_figures(ids, OCT)
+
+
+SEP = dt.date(2026, 9, 1)
+
+
+def test_change_compares_with_last_months_report_once_that_month_had_ended(month, village):
+    # September's report, taken after September ended, said 2 visits
+    september = analysis.village_report_store(village=village, month=SEP)
+    assert september.figures["visits"] == 2
+    # a September visit recorded late does not rewrite what was reported for September
+    late = Visit.objects.filter(household__village=village, visited_at__lt=START).first()
+    Visit.objects.create(
+        representative_id=late.representative_id,
+        household_id=late.household_id,
+        visited_at=at(2026, 9, 20),
+    )
+    october = analysis.village_report_store(village=village, month=OCT)
+    assert october.figures["previous"]["visits"] == 2
+    assert october.figures["change"]["visits"] == 4 - 2
+
+
+def test_a_report_taken_before_its_month_ended_is_not_used_as_last_month(month, village):
+    september = analysis.village_report_store(village=village, month=SEP)
+    MonthlyReport.objects.filter(pk=september.pk).update(generated_at=at(2026, 9, 15))
+    late = Visit.objects.filter(household__village=village, visited_at__lt=START).first()
+    Visit.objects.create(
+        representative_id=late.representative_id,
+        household_id=late.household_id,
+        visited_at=at(2026, 9, 20),
+    )
+    october = analysis.village_report_store(village=village, month=OCT)
+    assert october.figures["previous"]["visits"] == 3  # recomputed from the data
+
+
+def test_a_run_computes_a_townships_villages_together(month, village, other_village, township):
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.factories import VillageFactory
+
+    def run_queries():
+        with CaptureQueriesContext(connection) as captured:
+            analysis.monthly_analysis_run(month=OCT)
+        return len(captured.captured_queries)
+
+    two = run_queries()
+    for i in range(6):
+        VillageFactory(township=township, code=f"43090310640{i}")
+    eight = run_queries()
+    # six more villages cost their own writes (transaction, upsert: ~7 statements each), not
+    # another set of figure queries (~30 for the month and the last) per village
+    assert eight - two <= 6 * 8, (two, eight)
+    figures = MonthlyReport.objects.get(village=village, month=OCT).figures
+    assert figures == {
+        **analysis.village_figures([village.pk], OCT)[village.pk],
+        "change": figures["change"],
+        "previous": figures["previous"],
+    }
+
+
+def test_township_of_a_one_village_run_recomputes_the_other_villages(
+    month, village, other_village, township
+):
+    # other_village's snapshot is stale: taken before its data changed
+    analysis.monthly_analysis_run(month=OCT)
+    stale = MonthlyReport.objects.get(village=other_village, month=OCT)
+    MonthlyReport.objects.filter(pk=stale.pk).update(generated_at=at(2026, 11, 2))
+    late = Visit.objects.filter(household__village=other_village, visited_at__gte=START).first()
+    assert late is not None
+    Visit.objects.create(
+        representative_id=late.representative_id,
+        household_id=late.household_id,
+        visited_at=at(2026, 10, 20),
+    )
+    analysis.monthly_analysis_run(month=OCT, village_code=village.code)
+    town = MonthlyReport.objects.get(township=township, village=None, month=OCT)
+    fresh = analysis.village_figures([village.pk, other_village.pk], OCT)
+    assert town.figures["visits"] == fresh[village.pk]["visits"] + fresh[other_village.pk]["visits"]
