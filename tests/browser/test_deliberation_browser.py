@@ -1,7 +1,6 @@
 """Phone browser: a 屋场会's attendance and vote, the computed result; board and print screenshots."""
 
 import datetime as dt
-from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -12,6 +11,7 @@ from grids.models import Resident, Role
 from tests.deliberation.factories import households_with_adults
 from tests.deliberation.test_rules import _in_force
 from tests.factories import RepresentativeFactory, user_with_scope
+from tests.screenshots import shot
 
 SAMPLE_RULES = [
     ("爱党爱国", "拥护中国共产党的领导，遵守宪法和法律法规，积极参加村里组织的各项公益活动。"),
@@ -26,7 +26,6 @@ SAMPLE_RULES = [
     ("安全生产", "汛期服从防汛安排，不私拉乱接电线，不在禁止区域野外用火。"),
     ("积分管理", "本村实行积分制管理，积分规则由村民会议讨论决定，积分可在积分超市兑换物品。"),
 ]
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
 @pytest.mark.browser
@@ -62,8 +61,7 @@ def test_wuchang_meeting_attendance_and_vote_on_a_phone(
         page.check(f"#r{person.pk}")
     page.click("text=保存到会名单")
     assert "已到会 3 人" in page.inner_text("#present-count")
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / "meeting-attendance-phone.png"), full_page=True)
+    shot(page, "meeting-attendance-phone.png")
 
     # And records two votes in favour and one against
     page.click("text=同意修通组路")
@@ -79,8 +77,7 @@ def test_wuchang_meeting_attendance_and_vote_on_a_phone(
     assert "通过" in outcome
     assert "赞成2票，实际投票3，须超过半数：通过" in outcome
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / "deliberation-vote-result-phone.png"), full_page=True)
+    shot(page, "deliberation-vote-result-phone.png")
     assert motion.votes.count() == 3
 
 
@@ -112,13 +109,12 @@ def test_public_board_and_printed_rules_screenshots(
     board = phone_page.inner_text("main")
     assert "刘建国" in board and "CDH-2024-001" in board
     assert "夜话乡村：人居环境整治" in board
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    phone_page.screenshot(path=str(SCREENSHOTS / "public-village-board.png"), full_page=True)
+    shot(phone_page, "public-village-board.png")
 
     desktop_page.set_viewport_size({"width": 794, "height": 1123})  # A4 at 96 dpi
     desktop_page.goto(f"{live_server.url}/p/{village.code}/rules/")
     desktop_page.emulate_media(media="print")
     assert "第8条" in desktop_page.inner_text("main")
-    desktop_page.screenshot(path=str(SCREENSHOTS / "village-rules-print.png"), full_page=True)
+    shot(desktop_page, "village-rules-print.png")
     pdf = desktop_page.pdf(format="A4")
     assert pdf.startswith(b"%PDF")

@@ -2,12 +2,10 @@
 triage, department acknowledgement, resolution and 回访. Staff and the department use their own
 browser contexts (their own phones or PCs).
 
-Set UPDATE_SCREENSHOTS=1 to refresh the user-guide screenshots in docs/screenshots/.
+Set UPDATE_SCREENSHOTS=1 to refresh the user-guide screenshots in docs/screenshots/ (tests/screenshots.py).
 """
 
 import datetime as dt
-import os
-from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -25,17 +23,11 @@ from tests.factories import (
     user_with_scope,
 )
 from tests.governance.factories import DepartmentFactory, department_handler
+from tests.screenshots import shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PHONE = {"width": 360, "height": 740}
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-
-
-def screenshot(page, name: str) -> None:
-    if os.environ.get("UPDATE_SCREENSHOTS"):
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SCREENSHOTS / name), full_page=True)
 
 
 def phone_context(browser, **kwargs):
@@ -140,7 +132,7 @@ def test_visit_to_request_through_triage_acknowledgement_resolution_and_return_v
     assert page.url.endswith("/rep/")
     assert page.locator("#households .list-group-item").first.inner_text().startswith("01-001")
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
-    screenshot(page, "rep-home.png")
+    shot(page, "rep-home.png")
 
     page.click("text=记录走访")
     page.select_option("select[name=household]", label="01-003 张*兰 留守儿童")
@@ -148,7 +140,7 @@ def test_visit_to_request_through_triage_acknowledgement_resolution_and_return_v
     page.fill("textarea[name=note]", "孩子奶奶说灌溉渠堵了，田里进不了水")
     page.check("#use-location")
     page.wait_for_function("document.getElementById('id_latitude').value !== ''")
-    screenshot(page, "rep-visit-form.png")
+    shot(page, "rep-visit-form.png")
     page.click("text=保存走访")
     page.wait_for_load_state()
     assert "走访已记录" in page.content()
@@ -162,7 +154,7 @@ def test_visit_to_request_through_triage_acknowledgement_resolution_and_return_v
     assert "灌溉渠堵塞" in page.content()
     request = Request.objects.get(title="灌溉渠堵塞")
     assert str(request.source_visit.latitude) == "27.732100"
-    screenshot(page, "rep-visit-done.png")
+    shot(page, "rep-visit-done.png")
     assert request.source_visit is not None and request.status == Request.Status.REPORTED
 
     # --- the village clerk triages, at the village office PC and on a phone ------------------
@@ -171,11 +163,11 @@ def test_visit_to_request_through_triage_acknowledgement_resolution_and_return_v
     login(desk, live_server, "cunwei")
     desk.goto(f"{live_server.url}/staff/triage/")
     assert desk.locator("#request-table tbody tr").count() == 3
-    screenshot(desk, "staff-triage-queue.png")
+    shot(desk, "staff-triage-queue.png")
     desk.click("text=灌溉渠堵塞")
     desk.check("input[name=level][value=township]")
     desk.select_option("select[name=department]", label="农业农村办")
-    screenshot(desk, "staff-triage-form.png")
+    shot(desk, "staff-triage-form.png")
     desk_context.close()
 
     staff_context = phone_context(browser)
@@ -199,7 +191,7 @@ def test_visit_to_request_through_triage_acknowledgement_resolution_and_return_v
     dept.goto(f"{live_server.url}/staff/")
     assert dept.url.endswith("/staff/department/")
     dept.click("text=灌溉渠堵塞")
-    screenshot(dept, "department-acknowledge.png")
+    shot(dept, "department-acknowledge.png")
     dept.click("button:has-text('报到')")
     dept.wait_for_load_state()
     dept.click("button:has-text('开始办理')")
@@ -213,7 +205,7 @@ def test_visit_to_request_through_triage_acknowledgement_resolution_and_return_v
     # --- back on the representative's phone: 回访 ---------------------------------------------
     page.goto(f"{live_server.url}/rep/requests/{request.pk}/")
     assert "已组织清淤" in page.content()
-    screenshot(page, "rep-request-return-visit.png")
+    shot(page, "rep-request-return-visit.png")
     page.check("input[name=satisfaction][value=satisfied]")
     page.fill("form[action$='/return_visit/'] textarea[name=note]", "奶奶说水通了")
     page.click("text=保存回访")

@@ -5,6 +5,7 @@ import pytest
 from grids.models import Resident, Role
 from tests.factories import GridFactory, TownshipFactory, VillageFactory, user_with_scope
 from tests.grids.factories import GRID_1, GRID_2, csv_bytes, roster_rows
+from tests.screenshots import shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -41,7 +42,7 @@ def test_clerk_sees_errors_then_previews_and_confirms_on_phone(
     phone_page.set_input_files("input[name=file]", str(tmp_path / "good.csv"))
     phone_page.click("text=上传并预览")
     assert "全部通过检查" in phone_page.locator("#preview-title").inner_text()
-    phone_page.screenshot(path="docs/screenshots/import-roster-preview-phone.png", full_page=True)
+    shot(phone_page, "import-roster-preview-phone.png")
     assert Resident.objects.count() == 0
 
     phone_page.click("text=确认导入")

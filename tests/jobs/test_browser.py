@@ -1,8 +1,7 @@
 """In a real browser: staff start the monthly analysis and read it; the public list on a phone;
-the A4 notice-board print. Saves the screenshots in docs/screenshots/."""
+the A4 notice-board print. Saves screenshots (tests/screenshots.py)."""
 
 import datetime as dt
-from pathlib import Path
 
 import pytest
 
@@ -13,8 +12,8 @@ from tests.factories import user_with_scope
 from tests.jobs.data import build_month
 from tests.jobs.factories import award, base_points, households_with_heads
 from tests.points.factories import make_shop_with_products
+from tests.screenshots import shot
 
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
@@ -36,8 +35,7 @@ def test_staff_run_the_monthly_analysis_and_read_the_page(
     page.wait_for_load_state()
     assert "村级一月一分析" in page.content()
     assert page.locator("svg.chart").count() >= 3
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / "reports-monthly-village.png"), full_page=True)
+    shot(page, "reports-monthly-village.png")
 
 
 @pytest.fixture
@@ -66,12 +64,12 @@ def test_public_list_on_a_phone_and_the_a4_print(
     text = page.inner_text("body")
     assert "红榜" in text and "黑榜" in text and "张*明" in text and "张三明" not in text
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
-    page.screenshot(path=str(SHOTS / "lists-public-phone.png"), full_page=True)
+    shot(page, "lists-public-phone.png")
 
     context = browser.new_context(viewport={"width": 794, "height": 1123}, locale="zh-CN")
     sheet = context.new_page()
     sheet.goto(f"{live_server.url}/p/{village.code}/lists/print/?size=a4")
     sheet.emulate_media(media="print")
     assert sheet.locator(".qr svg").count() == 1
-    sheet.screenshot(path=str(SHOTS / "lists-print-a4.png"), full_page=True)
+    shot(sheet, "lists-print-a4.png")
     context.close()
