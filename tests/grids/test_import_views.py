@@ -153,3 +153,22 @@ def test_upload_page_query_count_is_fixed(
 
     assert response.status_code == 200
     assert village.name in response.content.decode()
+
+
+def test_the_import_pages_are_in_the_navigation_of_those_who_may_use_them(
+    village_clerk, township_staff, representative, login
+):
+    pages = {
+        "township": login(township_staff).get(reverse("staff:index"), follow=True),
+        "clerk": login(village_clerk).get(reverse("staff:index"), follow=True),
+        "rep": login(representative.user).get(reverse("rep:home")),
+    }
+    links = {
+        who: (f'href="{ROSTER_URL}"' in page.text, f'href="{TERRITORY_URL}"' in page.text)
+        for who, page in pages.items()
+    }
+    assert links == {
+        "township": (True, True),
+        "clerk": (True, False),
+        "rep": (False, False),
+    }
