@@ -18,6 +18,7 @@ from collections import defaultdict
 from django.db import connection
 
 from governance.analysis import month_bounds, next_month
+from grids.models import Village
 
 GOOD = ("satisfied", "basically")
 
@@ -318,6 +319,17 @@ def monthly_mismatches(month: dt.date) -> list[str]:
             problems.append(f"village {village_id} red_flag: {red} != {expected.get('red_flag')}")
     if seen == 0:
         problems.append(f"no village snapshots stored for {month:%Y-%m}")
+    # Each township's summary is the sum of all its villages.
+    townships = MonthlyReport.objects.filter(month=month, village__isnull=True)
+    for township_id, figures in townships.values_list("township_id", "figures"):
+        village_ids = Village.objects.filter(township_id=township_id).values_list("id", flat=True)
+        for key in ADDITIVE_KEYS:
+            want = sum(floor.get(vid, {}).get(key, 0) for vid in village_ids)
+            got = figures.get(key, 0)
+            if abs(float(got) - float(want)) > (
+                0.01 * len(village_ids) if key == "resolve_days_sum" else 0
+            ):
+                problems.append(f"township {township_id} {key}: service {got}, SQL {want}")
     return problems
 
 

@@ -195,7 +195,7 @@ def run_monthly(params: dict, progress=None) -> int:
 
 def run_lists(params: dict, progress=None) -> int:
     """Quarterly lists per village (each theme its own transaction), then the township review."""
-    from points.lists import quarter_bounds, village_lists_publish
+    from points.lists import ListsRun, quarter_bounds
 
     quarter = params["quarter"]
     quarter_bounds(quarter)
@@ -205,8 +205,9 @@ def run_lists(params: dict, progress=None) -> int:
     townships = {v.township_id: v.township for v in villages}
     total = len(villages) + len(townships)
     done = 0
+    run = ListsRun(villages, quarter)
     for village in villages:
-        village_lists_publish(village=village, quarter=quarter)
+        run.publish(village)
         honours_store(village=village, period=quarter)
         done += 1
         _unit_pause()

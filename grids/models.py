@@ -291,6 +291,15 @@ class Resident(models.Model):
                 name="resident_phone_format",
             ),
         ]
+        indexes = [
+            # The few residents who moved out or died: the quarterly lists find households
+            # with nobody left without reading every resident of the township.
+            models.Index(
+                fields=["household"],
+                condition=Q(status__in=["moved", "deceased"]),
+                name="resident_gone",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name

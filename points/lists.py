@@ -77,22 +77,23 @@ class Ranked:
     offences: int
 
 
-def policy_for(village: Village) -> ListPolicy:
-    """The village's policy; a village without one gets the defaults (top 10, offences, masked)."""
-    policy = ListPolicy.objects.filter(village=village).first()
-    return policy or ListPolicy(village=village)
+def _moved_out_ids(village_ids: list[int]) -> set[int]:
+    """Households whose residents are all 迁出/死亡: no longer on their village's lists.
 
-
-def _moved_out_ids(village: Village) -> set[int]:
-    """Households whose residents are all 迁出/死亡: no longer on the village's lists."""
-    living = Count("id", filter=Q(status__in=[Resident.Status.PRESENT, Resident.Status.AWAY]))
-    return set(
-        Resident.objects.filter(household__village=village)
-        .values("household_id")
-        .annotate(living=living)
-        .filter(living=0)
-        .values_list("household_id", flat=True)
+    The households with someone gone come from a small partial index (resident_gone); only
+    those are then checked for anyone still living there.
+    """
+    living = [Resident.Status.PRESENT, Resident.Status.AWAY]
+    touched = set(
+        Resident.objects.filter(
+            household__village_id__in=village_ids,
+            status__in=[Resident.Status.MOVED, Resident.Status.DECEASED],
+        ).values_list("household_id", flat=True)
     )
+    if not touched:
+        return set()
+    still_home = Resident.objects.filter(household_id__in=touched, status__in=living)
+    return touched - set(still_home.values_list("household_id", flat=True))
 
 
 @dataclass(frozen=True)
@@ -103,19 +104,20 @@ class Total:
 
 
 def quarter_totals(
-    *, village: Village, quarter: str, category_id: int | None = None
-) -> list[Total]:
-    """Per household: net award+deduction points and black-list offences in the quarter.
+    *, villages: list[Village], quarter: str, category_id: int | None = None
+) -> dict[int, list[Total]]:
+    """Per village, per household: net award+deduction points and black-list offences.
 
-    One aggregate over the village's ledger. The rules that matter (the township's black-list
-    offences, the theme's category) are read first as a handful of ids, so the aggregate never
-    joins the rules table, whose size grows with the city.
+    One aggregate over the villages' ledger (a township's villages at a time in a run). The
+    rules that matter (the townships' black-list offences, the theme's category) are read first
+    as a handful of ids, so the aggregate never joins the rules table, which grows with the city.
     """
     start, end = quarter_bounds(quarter)
-    rules = PointsRule.objects.filter(township_id=village.township_id)
+    village_ids = [v.pk for v in villages]
+    rules = PointsRule.objects.filter(township_id__in={v.township_id for v in villages})
     offence_ids = list(rules.filter(black_list_offence=True).values_list("id", flat=True))
     entries = LedgerEntry.objects.filter(
-        account__household__village=village,
+        account__household__village_id__in=village_ids,
         kind__in=[LedgerEntry.Kind.AWARD, LedgerEntry.Kind.DEDUCTION],
         occurred_on__gte=start,
         occurred_on__lt=end,
@@ -130,12 +132,16 @@ def quarter_totals(
         else Value(0)
     )
     rows = (
-        entries.values_list("account__household_id")
+        entries.values_list("account__household__village_id", "account__household_id")
         .annotate(net=Sum("points"), offences=offences)
         .order_by()
     )
-    gone = _moved_out_ids(village)
-    return [Total(hid, net, n) for hid, net, n in rows if hid not in gone]
+    gone = _moved_out_ids(village_ids)
+    out: dict[int, list[Total]] = {vid: [] for vid in village_ids}
+    for vid, hid, net, n in rows:
+        if hid not in gone:
+            out[vid].append(Total(hid, net, n))
+    return out
 
 
 def _is_black(total: Total, policy: ListPolicy) -> bool:
@@ -157,12 +163,23 @@ def _is_red(rank: int, net: int, policy: ListPolicy) -> bool | None:
 
 
 def rank_quarter(
-    *, village: Village, quarter: str, policy: ListPolicy, category_id: int | None = None
+    *,
+    village: Village,
+    quarter: str,
+    policy: ListPolicy,
+    category_id: int | None = None,
+    totals: list[Total] | None = None,
 ) -> list[Ranked]:
     """The black list (lowest net first), then the red list ranked by net with ties sharing a
     rank (SQL's RANK(): 1, 2, 2, 4) among the households with positive net not on the black list.
+
+    ``totals`` are the village's quarter totals when a run has computed them with its
+    neighbours'; they are read here otherwise.
     """
-    totals = quarter_totals(village=village, quarter=quarter, category_id=category_id)
+    if totals is None:
+        totals = quarter_totals(villages=[village], quarter=quarter, category_id=category_id)[
+            village.pk
+        ]
     black = sorted(
         (t for t in totals if _is_black(t, policy)), key=lambda t: (t.net, t.household_id)
     )
@@ -215,13 +232,21 @@ def _public_name(household: Household, colour: str, mask_black: bool) -> str:
 
 @transaction.atomic
 def _publish_theme(
-    *, village: Village, quarter: str, theme: str, policy: ListPolicy, now: dt.datetime
+    *,
+    village: Village,
+    quarter: str,
+    theme: str,
+    policy: ListPolicy,
+    now: dt.datetime,
+    totals: list[Total] | None = None,
 ) -> tuple[ListPublication, bool]:
     existing = ListPublication.objects.filter(village=village, quarter=quarter, theme=theme)
     if existing.exists():
         return existing.order_by("-revision").first(), False
     category_id = policy.courtyard_category_id if theme == ListPublication.Theme.COURTYARD else None
-    ranked = rank_quarter(village=village, quarter=quarter, policy=policy, category_id=category_id)
+    ranked = rank_quarter(
+        village=village, quarter=quarter, policy=policy, category_id=category_id, totals=totals
+    )
     households = Household.objects.select_related("head").in_bulk([r.household_id for r in ranked])
     tiers = []
     if theme == ListPublication.Theme.OVERALL:
@@ -282,17 +307,51 @@ def themes_for(policy: ListPolicy) -> list[str]:
     return themes
 
 
+class ListsRun:
+    """Publishing a quarter's lists village by village. The overall totals of a township's
+    villages are read together (one aggregate) when the first of them comes up; each village's
+    lists are then published in their own transaction, so a worker killed half-way loses at most
+    the village it was publishing and a rerun completes the rest."""
+
+    def __init__(self, villages: list[Village], quarter: str, now: dt.datetime | None = None):
+        quarter_bounds(quarter)
+        self.quarter = quarter
+        self.now = now or timezone.now()
+        self.batches: dict[int, list[Village]] = {}
+        for village in villages:
+            self.batches.setdefault(village.township_id, []).append(village)
+        self.policies = {
+            p.village_id: p for p in ListPolicy.objects.filter(village__in=[v.pk for v in villages])
+        }
+        self.pending: dict[int, list[Total]] = {}
+
+    def publish(self, village: Village) -> list[ListPublication]:
+        """Publish the village's lists for the quarter; a second run changes nothing."""
+        # A village without a policy gets the defaults (top 10, offences, names masked).
+        policy = self.policies.get(village.pk) or ListPolicy(village=village)
+        if village.pk not in self.pending:
+            self.pending = quarter_totals(
+                villages=self.batches[village.township_id], quarter=self.quarter
+            )
+        overall = self.pending.pop(village.pk)
+        return [
+            _publish_theme(
+                village=village,
+                quarter=self.quarter,
+                theme=theme,
+                policy=policy,
+                now=self.now,
+                totals=overall if theme == ListPublication.Theme.OVERALL else None,
+            )[0]
+            for theme in themes_for(policy)
+        ]
+
+
 def village_lists_publish(
     *, village: Village, quarter: str, now: dt.datetime | None = None
 ) -> list[ListPublication]:
-    """Publish the village's lists for the quarter; a second run changes nothing."""
-    quarter_bounds(quarter)
-    now = now or timezone.now()
-    policy = policy_for(village)
-    return [
-        _publish_theme(village=village, quarter=quarter, theme=theme, policy=policy, now=now)[0]
-        for theme in themes_for(policy)
-    ]
+    """Publish one village's lists for the quarter; a second run changes nothing."""
+    return ListsRun([village], quarter, now).publish(village)
 
 
 @transaction.atomic

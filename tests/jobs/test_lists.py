@@ -225,3 +225,48 @@ def test_objection_after_the_window_is_refused(village, grid, village_clerk):
     assert pub.objection_until == dt.date(2026, 10, 8)
     with pytest.raises(ValidationError, match="异议期已于2026-10-08结束"):
         objection_record(actor=village_clerk, entry=pub.entries.get(), text="有异议")
+
+
+def test_a_run_publishes_a_townships_villages_from_one_reading_of_the_ledger(
+    village, other_village, grid, village_clerk
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from grids.models import Role
+    from points.lists import ListsRun
+    from tests.factories import GridFactory, user_with_scope
+
+    # given two villages of one township, each with an offender and two good households,
+    # and an offence rule of the first village that the second never used
+    there = GridFactory(village=other_village, code=f"{other_village.code}001")
+    clerk_there = user_with_scope(Role.VILLAGE_STAFF, village=other_village, is_staff=True)
+    a, b, c = households_with_heads(grid, 3)
+    x, y, z = households_with_heads(there, 3)
+    award(village_clerk, [a], 40, DAY)
+    award(village_clerk, [b], 20, DAY)
+    award(village_clerk, [c], 30, dt.date(2026, 6, 20))  # last quarter: a balance to lose
+    award(village_clerk, [c], -20, DAY, offence=True, name="违规燃放")
+    award(clerk_there, [x], 30, DAY)
+    award(clerk_there, [y, z], 10, DAY)
+    # when the run publishes both
+    run = ListsRun([village, other_village], Q3)
+    with CaptureQueriesContext(connection) as first:
+        (here,) = run.publish(village)
+    with CaptureQueriesContext(connection) as second:
+        (there_pub,) = run.publish(other_village)
+    # then each village's lists are its own
+    assert [(e.household_id, e.colour, e.rank) for e in entries(here, "red")] == [
+        (a.pk, "red", 1),
+        (b.pk, "red", 2),
+    ]
+    assert [e.household_id for e in entries(here, "black")] == [c.pk]
+    assert [(e.household_id, e.rank) for e in entries(there_pub, "red")] == [
+        (x.pk, 1),
+        (y.pk, 2),
+        (z.pk, 2),
+    ]
+    assert entries(there_pub, "black") == []
+    # and the second village did not read the ledger again
+    ledger = [q for q in second.captured_queries if "points_ledgerentry" in q["sql"]]
+    assert ledger == [] and len(second.captured_queries) < len(first.captured_queries)
