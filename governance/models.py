@@ -328,6 +328,8 @@ class Request(models.Model):
             models.Index(fields=["department", "status"], name="request_department_status"),
             models.Index(fields=["representative", "status"], name="request_rep_status"),
             models.Index(fields=["status", "deadline"], name="request_status_deadline"),
+            # The staff list (newest first, a page at a time) and the month's filters.
+            models.Index(fields=["village", "-reported_at"], name="request_village_recent"),
         ]
         constraints = [
             models.CheckConstraint(
