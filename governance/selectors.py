@@ -571,21 +571,32 @@ class PublicRequestFigures:
         return round(100 * self.satisfied / self.rated) if self.rated else None
 
 
-def public_request_figures(*, village_id: int, now: dt.datetime | None = None) -> PublicRequestFigures:
+def public_request_figures(
+    *, village_id: int, now: dt.datetime | None = None
+) -> PublicRequestFigures:
     """The village's request handling this year, for the public board: counts only, one query."""
     now = timezone.localtime(now or timezone.now())
     start = now.replace(month=1, day=1, hour=0, minute=0, second=0, microsecond=0)
     done = Q(status__in=[Request.Status.RESOLVED, Request.Status.CLOSED], resolved_at__isnull=False)
-    figures = Request.objects.filter(village_id=village_id, reported_at__gte=start).exclude(
-        status=Request.Status.DUPLICATE
-    ).aggregate(
-        received=Count("pk"),
-        resolved=Count("pk", filter=done),
-        resolved_in_grid=Count("pk", filter=done & Q(resolved_level=Request.Level.GRID, escalated=False)),
-        rated=Count("pk", filter=~Q(satisfaction="")),
-        satisfied=Count(
-            "pk",
-            filter=Q(satisfaction__in=[Request.Satisfaction.SATISFIED, Request.Satisfaction.BASICALLY]),
-        ),
+    figures = (
+        Request.objects.filter(village_id=village_id, reported_at__gte=start)
+        .exclude(status=Request.Status.DUPLICATE)
+        .aggregate(
+            received=Count("pk"),
+            resolved=Count("pk", filter=done),
+            resolved_in_grid=Count(
+                "pk", filter=done & Q(resolved_level=Request.Level.GRID, escalated=False)
+            ),
+            rated=Count("pk", filter=~Q(satisfaction="")),
+            satisfied=Count(
+                "pk",
+                filter=Q(
+                    satisfaction__in=[
+                        Request.Satisfaction.SATISFIED,
+                        Request.Satisfaction.BASICALLY,
+                    ]
+                ),
+            ),
+        )
     )
     return PublicRequestFigures(year=now.year, **figures)
