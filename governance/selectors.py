@@ -105,9 +105,8 @@ def _with_overdue(qs: QuerySet[Request], now: dt.datetime) -> QuerySet[Request]:
 
 
 def _list_related(qs: QuerySet[Request]) -> QuerySet[Request]:
-    return qs.select_related(
-        "village", "grid", "household", "category", "department", "representative__resident"
-    )
+    """What the request tables show: place, category, department (no household or person)."""
+    return qs.select_related("village", "grid", "category", "department")
 
 
 # --- request lists ----------------------------------------------------------------------------

@@ -146,7 +146,9 @@ def request_export(request: HttpRequest, fmt: str) -> HttpResponse:
     scope = staff_scope(request)
     form = _filter_form(request, scope)
     filters = form.filters()
-    requests = selectors.request_list(scope=scope, filters=filters)
+    requests = selectors.request_list(scope=scope, filters=filters).select_related(
+        "household", "representative__resident"
+    )
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     if fmt in {"csv", "xlsx"}:
         services.request_export_record(
