@@ -1,6 +1,7 @@
 """A village clerk on a 360 px phone uploads a roster: sees the bad rows, fixes, previews, confirms."""
 
 import pytest
+from playwright.sync_api import expect
 
 from grids.models import Resident, Role
 from tests.factories import GridFactory, TownshipFactory, VillageFactory, user_with_scope
@@ -35,7 +36,7 @@ def test_clerk_sees_errors_then_previews_and_confirms_on_phone(
     phone_page.click("text=上传并预览")
 
     issues = phone_page.locator("table.import-issues tbody tr")
-    assert issues.count() == 1
+    expect(issues).to_have_count(1)  # waits for the page the upload leads to
     assert "第5行" in issues.inner_text() and "没有户主" in issues.inner_text()
     assert phone_page.evaluate("document.documentElement.scrollWidth") <= 360
 
