@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from grids.access import UserScope, scope_of
 from grids.models import Household, Resident
+from grids.validators import parse_id, parse_ids
 
 from . import forms, selectors, services
 from .models import Article, Body, Meeting, Motion, RuleVersion
@@ -43,8 +44,7 @@ def _flash_errors(request: HttpRequest, exc: ValidationError) -> None:
 
 
 def _int_param(request: HttpRequest, name: str) -> int | None:
-    value = request.GET.get(name, "")
-    return int(value) if value.isdigit() else None
+    return parse_id(request.GET.get(name, ""))
 
 
 # --- bodies ------------------------------------------------------------------------------
@@ -280,8 +280,8 @@ def meeting_attendance(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404
     error = None
     if request.method == "POST":
-        ticked = [int(v) for v in request.POST.getlist("present") if v.isdigit()]
-        shown = [int(v) for v in request.POST.getlist("shown") if v.isdigit()]
+        ticked = parse_ids(request.POST.getlist("present"))
+        shown = parse_ids(request.POST.getlist("shown"))
         wanted_numbers = {
             rid: request.POST.get(f"proxy_{rid}", "").strip()
             for rid in ticked
@@ -310,7 +310,7 @@ def meeting_attendance(request: HttpRequest, pk: int) -> HttpResponse:
     sheet = selectors.attendance_sheet(meeting=meeting, grid_id=grid_id)
     if error:
         # Keep what was ticked and typed so that nothing entered on the phone is lost.
-        ticked_ids = {int(v) for v in request.POST.getlist("present") if v.isdigit()}
+        ticked_ids = set(parse_ids(request.POST.getlist("present")))
         for group in sheet:
             for row in group["residents"]:
                 rid = row["resident"].pk
@@ -578,7 +578,7 @@ def commitments(request: HttpRequest) -> HttpResponse:
     households = list(selectors.commitment_households(scope=scope, version=version))
     form = forms.CommitmentForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        wanted = {int(v) for v in request.POST.getlist("household") if v.isdigit()}
+        wanted = set(parse_ids(request.POST.getlist("household")))
         chosen = [h for h in households if h.pk in wanted and not h.signed]
         try:
             added = services.commitments_record(

@@ -27,6 +27,7 @@ from django.utils import timezone
 
 from grids.access import NOTHING, UserScope
 from grids.models import Household, Representative, Role, Village, Visit
+from grids.validators import parse_id
 
 from .models import (
     CatalogueItem,
@@ -148,8 +149,8 @@ def request_list(
     search = filters.search.strip()
     if search:
         condition = Q(title__contains=search) | Q(description__contains=search)
-        if search.lstrip("#").isdigit():
-            condition |= Q(pk=int(search.lstrip("#")))
+        if parse_id(search.lstrip("#")) is not None:
+            condition |= Q(pk=parse_id(search.lstrip("#")))
         condition |= Q(household__number=search)
         qs = qs.filter(condition)
     return _with_overdue(_list_related(qs), now).order_by("-reported_at", "-id")

@@ -6,6 +6,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 
+from grids.validators import parse_id
+
 
 def apply_service_errors(form: forms.Form, exc: ValidationError) -> None:
     """Show a service's ValidationError next to the field it names, else at the top of the form."""
@@ -17,5 +19,4 @@ def apply_service_errors(form: forms.Form, exc: ValidationError) -> None:
 
 
 def int_param(request: HttpRequest, name: str, *, post: bool = False) -> int | None:
-    value = (request.POST if post else request.GET).get(name, "")
-    return int(value) if value.isdigit() and len(value) < 12 else None
+    return parse_id((request.POST if post else request.GET).get(name, ""))

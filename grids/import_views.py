@@ -33,6 +33,7 @@ from .roster_import import (
     roster_import,
     territory_import,
 )
+from .validators import parse_id
 
 SIGNING_SALT = "grids.import"
 PENDING_MAX_AGE = 3600  # seconds a previewed file may wait for its confirmation
@@ -152,9 +153,9 @@ def _roster_village(scope: UserScope, request: HttpRequest) -> Village | None:
     villages = scope.villages().order_by("code")
     if not raw:
         return villages.first() if scope.is_village_staff else None
-    if not raw.isdigit() or len(raw) > 12:
+    if parse_id(raw) is None:
         raise Http404
-    village = villages.filter(pk=int(raw)).first()
+    village = villages.filter(pk=parse_id(raw)).first()
     if village is None:
         raise Http404
     return village

@@ -56,3 +56,22 @@ def validate_digits(value: str, length: int, label: str) -> str:
     if not (len(code) == length and code.isdigit()):
         raise ValidationError(_("%(label)s应为%(n)d位数字") % {"label": label, "n": length})
     return code
+
+
+# The largest primary key the database holds (a 64-bit BigAutoField).
+MAX_ID = 2**63 - 1
+
+
+def parse_id(value) -> int | None:
+    """A row id from a form or query string, or None: ASCII digits only (``'²'.isdigit()`` is
+    true, ``int('²')`` fails) and no larger than a database id, so it is never sent to SQL."""
+    text = str(value or "").strip()
+    if not (text.isascii() and text.isdigit()) or len(text) > 19:
+        return None
+    number = int(text)
+    return number if number <= MAX_ID else None
+
+
+def parse_ids(values) -> list[int]:
+    """The valid ids among ``values`` (e.g. ``request.POST.getlist("present")``), in order."""
+    return [pk for pk in map(parse_id, values) if pk is not None]

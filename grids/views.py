@@ -16,6 +16,7 @@ from . import selectors, services
 from .access import scope_of
 from .models import Household, Representative
 from .qr import qr_svg
+from .validators import parse_id
 
 PAGE_SIZE = 50
 
@@ -194,5 +195,4 @@ def _broker_status(url: str) -> str:
 
 
 def _int_param(request: HttpRequest, name: str) -> int | None:
-    value = request.GET.get(name, "")
-    return int(value) if value.isdigit() and len(value) < 12 else None
+    return parse_id(request.GET.get(name, ""))

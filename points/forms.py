@@ -8,12 +8,11 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from grids.validators import parse_id
+
 from .models import PointsRule
 
 MAX_QUANTITY = 99
-
-
-MAX_ID = 2**63 - 1
 
 
 class DateInput(forms.DateInput):
@@ -84,7 +83,7 @@ class HouseholdsField(forms.ModelMultipleChoiceField):
     def _check_values(self, value):
         for pk in value or ():
             text = str(pk).strip()
-            if not text.isdigit() or int(text) > MAX_ID:
+            if parse_id(text) is None:
                 raise forms.ValidationError(
                     self.error_messages["invalid_pk_value"], code="invalid_pk_value"
                 )

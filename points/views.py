@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from grids.access import scope_of
 from grids.models import Household, Village
 from grids.qr import qr_svg
+from grids.validators import parse_id
 
 from . import selectors, services
 from .forms import (
@@ -53,8 +54,8 @@ def _village_for(request: HttpRequest, scope) -> Village:
     """The village a staff page works on: the user's own, or ?village= for township staff."""
     villages = scope.villages()
     value = request.GET.get("village") or request.POST.get("village") or ""
-    if value.isdigit():
-        village = villages.filter(pk=int(value)).first()
+    if parse_id(value) is not None:
+        village = villages.filter(pk=parse_id(value)).first()
     else:
         village = villages.order_by("code").first() if scope.village_id is None else None
         village = village or villages.filter(pk=scope.village_id).first()

@@ -492,3 +492,25 @@ def test_vote_for_someone_not_waiting_to_vote_says_so(o, client_for):
     assert again.status_code == 200
     assert "这一票没有记录" in again.content.decode()
     assert table_state() == before
+
+
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ("42", 42),
+        (" 42 ", 42),
+        ("9223372036854775807", 2**63 - 1),
+        ("9223372036854775808", None),  # one past the largest database id
+        ("100000000000000000000", None),
+        ("²", None),  # str.isdigit() says yes, int() says no
+        ("٣", None),
+        ("-1", None),
+        ("1e3", None),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_ids_from_requests_are_parsed_strictly(raw, expected):
+    from grids.validators import parse_id
+
+    assert parse_id(raw) == expected
