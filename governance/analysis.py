@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from deliberation.models import Attendance, Commitment, Meeting, RuleVersion
+from grids.batches import village_batches
 from grids.models import Household, Representative, Township, Village, Visit
 from points.models import LedgerEntry
 
@@ -500,14 +501,20 @@ def _stored(month: dt.date, *, village_ids=None, township_ids=None, since: dt.da
     return dict(rows)
 
 
-def previous_figures(village_ids: list[int], month: dt.date) -> dict[int, dict]:
+def previous_figures(
+    village_ids: list[int], month: dt.date, known: dict[int, dict] | None = None
+) -> dict[int, dict]:
     """The villages' figures for the month before ``month``, for the change column.
 
     Read from last month's snapshots when they were taken after that month had ended (the
-    figures as reported then); computed, for the villages without one, otherwise.
+    figures as reported then); taken from ``known`` (computed earlier in the same run) or
+    computed, for the villages without one.
     """
     before = previous_month(month)
     stored = _stored(before, village_ids=village_ids, since=month_bounds(before)[1])
+    for vid in village_ids:
+        if vid not in stored and known and vid in known:
+            stored[vid] = known[vid]
     missing = [vid for vid in village_ids if vid not in stored]
     if missing:
         stored.update(village_figures(missing, before))
@@ -537,8 +544,8 @@ def village_report_store(
 ) -> MonthlyReport:
     """Store one village's snapshot; re-running replaces it with identical figures.
 
-    ``figures`` are the village's entry of :func:`village_figures_with_change` when the run has
-    computed its township's villages together; they are computed here otherwise.
+    ``figures`` (with their change) come from the run when it has computed a group of villages
+    together (:class:`MonthlyRun`); they are computed here otherwise.
     """
     month = month.replace(day=1)
     if figures is None:
@@ -564,7 +571,11 @@ def _township_villages(
 
 @transaction.atomic
 def township_report_store(
-    *, township: Township, month: dt.date, fresh_since: dt.datetime | None = None
+    *,
+    township: Township,
+    month: dt.date,
+    fresh_since: dt.datetime | None = None,
+    previous_villages: dict[int, dict] | None = None,
 ) -> MonthlyReport:
     """镇级汇总: the sum of the villages' figures.
 
@@ -580,7 +591,9 @@ def township_report_store(
         township.pk
     )
     if previous is None:
-        previous = township_figures(previous_figures(sorted(names), month), names)
+        previous = township_figures(
+            previous_figures(sorted(names), month, known=previous_villages), names
+        )
     figures = _with_change(current, previous)
     return _store(township_id=township.pk, village_id=None, month=month, figures=figures)
 
@@ -606,26 +619,34 @@ def monthly_analysis_units(
 
 
 class MonthlyRun:
-    """One run over its units. A township's villages are computed together (one set of queries
-    for all of them) when the first of them comes up, then stored one by one, each in its own
-    transaction: a worker killed half-way loses at most the village it was storing, and the
-    townships sum the village snapshots the run has stored."""
+    """One run over its units. Villages are computed in groups (one set of queries for up to
+    ``BATCH_VILLAGES`` of them) when the first of a group comes up, then stored one by one, each
+    in its own transaction: a worker killed half-way loses at most the village it was storing.
+    The townships then sum the village reports the run has stored, and reuse the previous
+    month's village figures the run has computed (the first month, when there is no report)."""
 
     def __init__(self, units: list, month: dt.date):
         self.month = month.replace(day=1)
         self.began = timezone.now()
-        self.batches: dict[int, list[int]] = defaultdict(list)
-        for kind, obj in units:
-            if kind == "village":
-                self.batches[obj.township_id].append(obj.pk)
+        self.groups = village_batches([obj.pk for kind, obj in units if kind == "village"])
         self.pending: dict[int, dict] = {}
+        self.previous: dict[int, dict] = {}
 
     def run_unit(self, unit) -> MonthlyReport:
         kind, obj = unit
         if kind == "township":
-            return township_report_store(township=obj, month=self.month, fresh_since=self.began)
+            return township_report_store(
+                township=obj,
+                month=self.month,
+                fresh_since=self.began,
+                previous_villages=self.previous,
+            )
         if obj.pk not in self.pending:
-            self.pending = village_figures_with_change(self.batches[obj.township_id], self.month)
+            group = self.groups[obj.pk]
+            current = village_figures(group, self.month)
+            previous = previous_figures(group, self.month)
+            self.previous.update(previous)
+            self.pending = {vid: _with_change(current[vid], previous[vid]) for vid in group}
         return village_report_store(village=obj, month=self.month, figures=self.pending.pop(obj.pk))
 
 

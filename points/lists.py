@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from grids.access import scope_of
+from grids.batches import village_batches
 from grids.models import Household, Resident, Village, mask_name
 from grids.services import audit_record, snapshot
 
@@ -192,8 +193,11 @@ def rank_quarter(
     for position, total in enumerate(candidates, start=1):
         if position == 1 or total.net != candidates[position - 2].net:
             rank = position
-        if _is_red(rank, total.net, policy):
-            result.append(Ranked(total.household_id, "red", rank, total.net, total.offences))
+        if not _is_red(rank, total.net, policy):
+            # Both conditions only turn false further down (rank grows, net shrinks): nobody
+            # below is red either. (None: the policy has no red list.)
+            break
+        result.append(Ranked(total.household_id, "red", rank, total.net, total.offences))
     return result
 
 
@@ -219,15 +223,13 @@ def _reason(item: Ranked, theme: str) -> str:
     return _("季度净积分%(points)s分") % {"points": item.points}
 
 
-def _public_name(household: Household, colour: str, mask_black: bool) -> str:
-    name = (
-        household.head.name
-        if household.head_id
-        else _("%(number)s户") % {"number": household.number}
-    )
-    if colour == "black" and mask_black and household.head_id:
-        return mask_name(name)
-    return name
+def _public_name(number: str, head_name: str | None, colour: str, mask_black: bool) -> str:
+    """The head's name (masked on the black list when the policy says so), or the 户号."""
+    if head_name is None:
+        return _("%(number)s户") % {"number": number}
+    if colour == "black" and mask_black:
+        return mask_name(head_name)
+    return head_name
 
 
 @transaction.atomic
@@ -247,7 +249,14 @@ def _publish_theme(
     ranked = rank_quarter(
         village=village, quarter=quarter, policy=policy, category_id=category_id, totals=totals
     )
-    households = Household.objects.select_related("head").in_bulk([r.household_id for r in ranked])
+    households = {
+        pk: (number, head_name)
+        for pk, number, head_name in Household.objects.filter(
+            pk__in=[r.household_id for r in ranked]
+        )
+        .order_by()
+        .values_list("pk", "number", "head__name")
+    }
     tiers = []
     if theme == ListPublication.Theme.OVERALL:
         tiers = list(PrizeTier.objects.filter(village=village).order_by("rank_from"))
@@ -283,7 +292,7 @@ def _publish_theme(
                 points=item.points,
                 reason=_reason(item, theme),
                 public_name=_public_name(
-                    households[item.household_id], item.colour, policy.mask_black_names
+                    *households[item.household_id], item.colour, policy.mask_black_names
                 ),
                 prize_id=prize,
             )
@@ -308,18 +317,16 @@ def themes_for(policy: ListPolicy) -> list[str]:
 
 
 class ListsRun:
-    """Publishing a quarter's lists village by village. The overall totals of a township's
-    villages are read together (one aggregate) when the first of them comes up; each village's
-    lists are then published in their own transaction, so a worker killed half-way loses at most
-    the village it was publishing and a rerun completes the rest."""
+    """Publishing a quarter's lists village by village. The overall totals of a group of
+    villages (up to ``BATCH_VILLAGES``) are read together, one aggregate, when the first of them
+    comes up; each village's lists are then published in their own transaction, so a worker
+    killed half-way loses at most the village it was publishing and a rerun completes the rest."""
 
     def __init__(self, villages: list[Village], quarter: str, now: dt.datetime | None = None):
         quarter_bounds(quarter)
         self.quarter = quarter
         self.now = now or timezone.now()
-        self.batches: dict[int, list[Village]] = {}
-        for village in villages:
-            self.batches.setdefault(village.township_id, []).append(village)
+        self.groups = village_batches(villages)
         self.policies = {
             p.village_id: p for p in ListPolicy.objects.filter(village__in=[v.pk for v in villages])
         }
@@ -330,9 +337,7 @@ class ListsRun:
         # A village without a policy gets the defaults (top 10, offences, names masked).
         policy = self.policies.get(village.pk) or ListPolicy(village=village)
         if village.pk not in self.pending:
-            self.pending = quarter_totals(
-                villages=self.batches[village.township_id], quarter=self.quarter
-            )
+            self.pending = quarter_totals(villages=self.groups[village.pk], quarter=self.quarter)
         overall = self.pending.pop(village.pk)
         return [
             _publish_theme(

@@ -285,3 +285,33 @@ def test_township_of_a_one_village_run_recomputes_the_other_villages(
     town = MonthlyReport.objects.get(township=township, village=None, month=OCT)
     fresh = analysis.village_figures([village.pk, other_village.pk], OCT)
     assert town.figures["visits"] == fresh[village.pk]["visits"] + fresh[other_village.pk]["visits"]
+
+
+def test_the_first_month_computes_last_month_once_for_villages_and_township(
+    month, village, other_village, township
+):
+    from django.test.utils import CaptureQueriesContext
+
+    def run_queries(**kwargs):
+        with CaptureQueriesContext(connection) as captured:
+            analysis.monthly_analysis_run(month=OCT, **kwargs)
+        return [q["sql"] for q in captured.captured_queries if "grids_visit" in q["sql"]]
+
+    # with no September report, the run reads September's visits for the villages only
+    first = run_queries()
+    analysis.monthly_analysis_run(month=SEP)
+    # with September reported, it reads October's alone
+    steady = run_queries()
+    assert len(first) == 2 * len(steady), (len(first), len(steady))
+    town = MonthlyReport.objects.get(township=township, village=None, month=OCT)
+    assert town.figures["previous"]["visits"] == sum(
+        analysis.village_figures([v.pk], SEP)[v.pk]["visits"] for v in (village, other_village)
+    )
+
+
+def test_villages_are_taken_in_groups():
+    from grids import batches
+
+    groups = batches.village_batches(list(range(1, 8)), size=3)
+    assert groups[1] == groups[3] == [1, 2, 3]
+    assert groups[4] == [4, 5, 6] and groups[7] == [7]
