@@ -82,6 +82,9 @@ def parse_month(value: str) -> dt.date:
     match = MONTH_RE.match(value or "")
     if not match or not 1 <= int(match.group(2)) <= 12:
         raise ValidationError(_("月份格式应为 YYYY-MM，例如 2026-10"))
+    from points.lists import year_check
+
+    year_check(int(match.group(1)))
     return dt.date(int(match.group(1)), int(match.group(2)), 1)
 
 

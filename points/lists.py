@@ -36,6 +36,16 @@ from .models import (
 )
 
 QUARTER_RE = re.compile(r"^(\d{4})Q([1-4])$")
+# Months and quarters staff may ask for: a typed 0000 or 9999 is a mistake, not a period.
+FIRST_YEAR, LAST_YEAR = 2000, 2100
+
+
+def year_check(year: int) -> None:
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise ValidationError(
+            _("年份超出范围：只能查看%(first)s年至%(last)s年")
+            % {"first": FIRST_YEAR, "last": LAST_YEAR}
+        )
 
 
 # --- quarters ------------------------------------------------------------------------------------
@@ -47,6 +57,7 @@ def quarter_bounds(quarter: str) -> tuple[dt.date, dt.date]:
     if not match:
         raise ValidationError(_("季度格式应为 YYYYQn，例如 2026Q3"))
     year, q = int(match.group(1)), int(match.group(2))
+    year_check(year)
     start = dt.date(year, 3 * (q - 1) + 1, 1)
     end = dt.date(year + 1, 1, 1) if q == 4 else dt.date(year, 3 * q + 1, 1)
     return start, end

@@ -30,6 +30,15 @@ def test_quarter_bounds_are_local_dates_end_exclusive():
         quarter_bounds("2026Q5")
 
 
+@pytest.mark.parametrize("quarter", ["0000Q1", "1999Q4", "2101Q1", "9999Q4"])
+def test_quarter_bounds_refuse_years_outside_2000_to_2100(quarter):
+    # 0000Q1 and 9999Q4 used to reach dt.date() and raise ValueError (a 500 on the review page)
+    with pytest.raises(ValidationError, match="年份超出范围"):
+        quarter_bounds(quarter)
+    assert quarter_bounds("2000Q1")[0] == dt.date(2000, 1, 1)
+    assert quarter_bounds("2100Q4")[1] == dt.date(2101, 1, 1)
+
+
 def test_ties_at_rank_n_are_all_on_the_red_list(village, grid, village_clerk):
     # given top 2 and three households tied for second place
     ListPolicy.objects.create(village=village, red_top_n=2)

@@ -154,6 +154,15 @@ def test_boundary_visit_at_2359_counts_in_the_month_and_0000_in_the_next(month, 
     assert november["requests"] == 1
 
 
+@pytest.mark.parametrize("value", ["0000-01", "1999-12", "2101-01", "9999-12"])
+def test_parse_month_refuses_years_outside_2000_to_2100(value):
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError, match="年份超出范围"):
+        analysis.parse_month(value)
+    assert analysis.parse_month("2100-12") == dt.date(2100, 12, 1)
+
+
 def test_breakdowns_rates_and_people(month, village):
     fig = analysis.village_figures([village.pk], OCT)[village.pk]
     assert fig["by_category"] == {"道路": 2, "饮水": 2}
