@@ -689,10 +689,31 @@ def quarter_months(quarter: str) -> list[dt.date]:
     return [start, next_month(start), next_month(next_month(start))]
 
 
-def township_quarter_review(*, township: Township, quarter: str) -> dict:
-    """Villages compared for the quarter: stored monthly figures summed, ranks, list sizes."""
+def quarter_list_sizes(*, township: Township, quarter: str) -> dict[int, dict]:
+    """Red and black list sizes of each village's current overall revision, read live: a
+    withdrawal or an upheld objection (a new revision) shows at once on the review page."""
     from points.models import ListEntry, ListPublication
 
+    rows = (
+        ListEntry.objects.filter(
+            publication__village__township=township,
+            publication__quarter=quarter,
+            publication__status=ListPublication.Status.PUBLISHED,
+            publication__theme=ListPublication.Theme.OVERALL,
+            withdrawn=False,
+        )
+        .values_list("publication__village_id", "colour")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    sizes: dict[int, dict] = defaultdict(lambda: {"red_list": 0, "black_list": 0})
+    for vid, colour, n in rows:
+        sizes[vid][f"{colour}_list"] = n
+    return sizes
+
+
+def township_quarter_review(*, township: Township, quarter: str) -> dict:
+    """Villages compared for the quarter: stored monthly figures summed, ranks, list sizes."""
     months = quarter_months(quarter)
     villages = dict(Village.objects.filter(township=township).values_list("id", "name"))
     reports = MonthlyReport.objects.filter(
@@ -710,24 +731,10 @@ def township_quarter_review(*, township: Township, quarter: str) -> dict:
             row[key] += fig.get(key) or 0
         if vid not in households or households[vid][0] < month:
             households[vid] = (month, fig.get("households", 0))
-    lists = (
-        ListEntry.objects.filter(
-            publication__village__township=township,
-            publication__quarter=quarter,
-            publication__status=ListPublication.Status.PUBLISHED,
-            publication__theme=ListPublication.Theme.OVERALL,
-            withdrawn=False,
-        )
-        .values("publication__village_id", "colour")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
-    for r in lists:
-        rows[r["publication__village_id"]][f"{r['colour']}_list"] = r["n"]
+    sizes = quarter_list_sizes(township=township, quarter=quarter)
     table = []
     for row in rows.values():
-        row.setdefault("red_list", 0)
-        row.setdefault("black_list", 0)
+        row.update(sizes[row["id"]])
         row["households"] = households.get(row["id"], (None, 0))[1]
         row["grid_resolution_rate"] = _pct(row["resolved_in_grid"], row["resolved"])
         row["satisfaction_rate"] = _pct(row["satisfied"], row["return_visits"])
