@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import re
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from grids.models import Visit
+from grids.validators import MAX_ID
 
 from .models import Request
 from .selectors import RequestFilters
 
 # Before Pillow shrinks it: refuse what a village phone network could not send anyway.
 PHOTO_HELP = _("可选，拍照后自动压缩，不超过10MB")
+MONTH_RE = re.compile(r"(?P<year>20[0-9]{2})-(?P<month>[0-9]{1,2})", re.ASCII)
 
 
 class HouseholdChoiceField(forms.ModelChoiceField):
@@ -228,7 +233,10 @@ class TriageForm(forms.Form):
 
 class DuplicateForm(forms.Form):
     original = forms.IntegerField(
-        label=_("原诉求编号"), min_value=1, error_messages={"required": _("请填写原诉求编号")}
+        label=_("原诉求编号"),
+        min_value=1,
+        max_value=MAX_ID,
+        error_messages={"required": _("请填写原诉求编号")},
     )
     note = forms.CharField(label=_("说明"), required=False, max_length=500)
 
@@ -237,7 +245,7 @@ class MeetingLinkForm(forms.Form):
     meeting = forms.IntegerField(
         label=_("会议编号"),
         min_value=1,
-        max_value=2**31 - 1,
+        max_value=MAX_ID,
         error_messages={"required": _("请填写会议编号")},
         help_text=_("会议页面地址中的数字，例如 /meetings/12/ 中的 12"),
     )
@@ -321,14 +329,12 @@ class WorkListForm(forms.Form):
         self.fields["village"].queryset = villages
 
     def clean_month(self):
-        import datetime as dt
-
         value = self.cleaned_data["month"].strip()
-        try:
-            year, month = (int(part) for part in value.split("-")[:2])
-            return dt.date(year, month, 1)
-        except (TypeError, ValueError) as exc:
-            raise forms.ValidationError(_("月份格式应为 2026-11")) from exc
+        # ASCII digits only: int() accepts "２０２６" and dt.date() overflows on a huge year.
+        match = MONTH_RE.fullmatch(value)
+        if match is None or not 1 <= int(match["month"]) <= 12:
+            raise forms.ValidationError(_("月份格式应为 2026-11"))
+        return dt.date(int(match["year"]), int(match["month"]), 1)
 
 
 class WorkListItemForm(forms.Form):

@@ -32,7 +32,7 @@ from .forms import (
     TriageForm,
 )
 from .models import Request
-from .view_helpers import apply_service_errors
+from .view_helpers import apply_service_errors, int_param
 
 PAGE_SIZE = 30
 
@@ -61,9 +61,9 @@ def index(request: HttpRequest) -> HttpResponse:
 
 
 def _filter_form(request: HttpRequest, scope: UserScope) -> RequestFilterForm:
-    village_id = request.GET.get("village", "")
-    if village_id.isdigit() and len(village_id) < 12:
-        grids = visible_grids(scope=scope, village_id=int(village_id))
+    village_id = int_param(request, "village")
+    if village_id is not None:
+        grids = visible_grids(scope=scope, village_id=village_id)
     elif scope.village_id:
         # Village staff see one village: offer its grids straight away.
         grids = visible_grids(scope=scope, village_id=scope.village_id)
@@ -483,10 +483,10 @@ def service_day(request: HttpRequest) -> HttpResponse:
     """邻里服务日: open service orders per representative, one printable page each."""
     scope = staff_scope(request)
     villages = visible_villages(scope=scope)
-    village_id = request.GET.get("village", "")
+    village_id = int_param(request, "village")
     village = None
-    if village_id.isdigit() and len(village_id) < 12:
-        village = villages.filter(pk=int(village_id)).first()
+    if village_id is not None:
+        village = villages.filter(pk=village_id).first()
     if village is None and scope.village_id:
         village = villages.filter(pk=scope.village_id).first()
     groups = selectors.service_day_orders(scope=scope, village_id=village.pk) if village else []
