@@ -314,3 +314,33 @@ def honour_for_certificate(*, scope: UserScope, honour_id: int) -> Honour:
         .select_related("household", "household__head", "household__village__township", "meeting")
         .get(pk=honour_id)
     )
+
+
+# --- public honours (村务公开栏) ------------------------------------------------------------------
+
+PUBLIC_BOARD_HONOURS = 30
+PUBLIC_HONOURS_MAX = 1000
+
+
+@dataclass(frozen=True)
+class PublicHonour:
+    title: str
+    year: int
+    # The head's masked name (张*明); the 户号 when no head is recorded. Nothing else of the household.
+    name: str
+
+
+def public_honours(*, village_id: int, limit: int = PUBLIC_HONOURS_MAX) -> list[PublicHonour]:
+    """A village's honours for anonymous visitors, newest year first: title, year, masked name.
+
+    Reads only the four columns it shows, so no note, address or resident data reaches a template.
+    """
+    rows = (
+        Honour.objects.filter(household__village_id=village_id)
+        .order_by("-year", "title", "household__number")
+        .values_list("title", "year", "household__number", "household__head__name")[:limit]
+    )
+    return [
+        PublicHonour(title=title, year=year, name=mask_name(head) if head else number)
+        for title, year, number, head in rows
+    ]

@@ -25,6 +25,7 @@ urlpatterns = [
     ),
     path("p/passbook/", views.public_lookup, name="public_lookup"),
     path("p/passbook/<str:code>/", views.public_passbook, name="public_passbook"),
+    path("p/<str:village_code>/honours/", views.public_honours, name="public_honours"),
 ]
 
 # 红黑榜 (quarterly red/black lists): points/list_views.py

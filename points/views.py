@@ -11,7 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -477,6 +477,17 @@ def honour_list(request: HttpRequest) -> HttpResponse:
             "form": form,
         },
         status=400 if request.method == "POST" else 200,
+    )
+
+
+@require_GET
+def public_honours(request: HttpRequest, village_code: str) -> HttpResponse:
+    """Anyone: the village's honours by year, the head's masked name only."""
+    village = get_object_or_404(Village.objects.select_related("township"), code=village_code)
+    return render(
+        request,
+        "points/public_honours.html",
+        {"village": village, "honours": selectors.public_honours(village_id=village.pk)},
     )
 
 

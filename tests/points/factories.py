@@ -58,3 +58,14 @@ def fund(household, actor, points: int, village=None):
 
 def new_key() -> str:
     return uuid.uuid4().hex
+
+
+def held_meeting(village, actor, title: str = "村民代表会议"):
+    """A meeting of ``village`` that has been held (announced, then concluded)."""
+    from deliberation import services as deliberation_services
+    from tests.deliberation.factories import open_meeting
+
+    meeting = open_meeting(actor, village, title=title)
+    return deliberation_services.meeting_conclude(
+        actor=actor, meeting=meeting, resolutions=f"{title}决定"
+    )
