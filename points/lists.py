@@ -243,6 +243,44 @@ def _public_name(number: str, head_name: str | None, colour: str, mask_black: bo
     return head_name
 
 
+def _quarter_black_ids(*, village: Village, quarter: str, policy: ListPolicy) -> set[int]:
+    """Households black-listed in any theme of the quarter: the lists already published, and
+    the courtyard list that a run publishes after the overall one."""
+    black = ineligible_household_ids(village_id=village.pk, quarter=quarter)
+    courtyard = policy.courtyard_category_id
+    if (
+        courtyard
+        and not ListPublication.objects.filter(
+            village=village, quarter=quarter, theme=ListPublication.Theme.COURTYARD
+        ).exists()
+    ):
+        ranked = rank_quarter(
+            village=village, quarter=quarter, policy=policy, category_id=courtyard
+        )
+        black |= {r.household_id for r in ranked if r.colour == "black"}
+    return black
+
+
+def _prize_ranks(
+    *, village: Village, quarter: str, policy: ListPolicy, ranked: list[Ranked]
+) -> dict[int, int]:
+    """The place of each red household in the prize tiers: its rank among the red households
+    that are eligible (ties share a place). A household black-listed in any theme of the
+    quarter keeps its rank on the list but wins nothing, and those below it move up."""
+    red = [r for r in ranked if r.colour == "red"]
+    if not red:
+        return {}
+    black = _quarter_black_ids(village=village, quarter=quarter, policy=policy)
+    places: dict[int, int] = {}
+    place = 0
+    previous = None
+    for position, item in enumerate((r for r in red if r.household_id not in black), start=1):
+        if item.points != previous:
+            place, previous = position, item.points
+        places[item.household_id] = place
+    return places
+
+
 @transaction.atomic
 def _publish_theme(
     *,
@@ -271,6 +309,11 @@ def _publish_theme(
     tiers = []
     if theme == ListPublication.Theme.OVERALL:
         tiers = list(PrizeTier.objects.filter(village=village).order_by("rank_from"))
+    prize_ranks = (
+        _prize_ranks(village=village, quarter=quarter, policy=policy, ranked=ranked)
+        if tiers
+        else {}
+    )
     publication = ListPublication(
         village=village,
         quarter=quarter,
@@ -290,10 +333,9 @@ def _publish_theme(
     entries = []
     for item in ranked:
         prize = None
-        if item.colour == "red":
-            prize = next(
-                (t.product_id for t in tiers if t.rank_from <= item.rank <= t.rank_to), None
-            )
+        if item.household_id in prize_ranks:
+            place = prize_ranks[item.household_id]
+            prize = next((t.product_id for t in tiers if t.rank_from <= place <= t.rank_to), None)
         entries.append(
             ListEntry(
                 publication=publication,

@@ -279,3 +279,66 @@ def test_a_run_publishes_a_townships_villages_from_one_reading_of_the_ledger(
     # and the second village did not read the ledger again
     ledger = [q for q in second.captured_queries if "points_ledgerentry" in q["sql"]]
     assert ledger == [] and len(second.captured_queries) < len(first.captured_queries)
+
+
+def test_a_household_black_listed_for_its_courtyard_wins_no_prize_and_the_next_moves_up(
+    village, grid, village_clerk
+):
+    # given prize tiers 1 mattress, 2–3 blanket, and the overall leader on the 脏乱庭院 list
+    # (courtyard net −15 ≤ −10, while overall it has 75 points)
+    courtyard = category_for(village.township, village_clerk, name="家庭美德")
+    ListPolicy.objects.create(
+        village=village, red_top_n=4, black_max_points=-10, courtyard_category=courtyard
+    )
+    _shop, (mattress, blanket) = make_shop_with_products(
+        village, village_clerk, products=(("床垫", 300, 4), ("毛毯", 100, 6))
+    )
+    PrizeTier.objects.create(village=village, rank_from=1, rank_to=1, product=mattress)
+    PrizeTier.objects.create(village=village, rank_from=2, rank_to=3, product=blanket)
+    a, b, c, d = households_with_heads(grid, 4)
+    award(village_clerk, [a], 90, DAY)
+    award(village_clerk, [a], -15, DAY, category=courtyard, name="庭院脏乱")
+    award(village_clerk, [b], 60, DAY)
+    award(village_clerk, [c, d], 40, DAY)
+    # when the quarter is published
+    overall, yard = village_lists_publish(village=village, quarter=Q3)
+    # then the leader (75) keeps rank 1 on the overall red list but wins nothing, and every other
+    # household moves up one prize place: b the mattress, c and d (tied) a blanket each
+    assert [x.household_id for x in entries(yard, "black")] == [a.pk]
+    red = {x.household_id: (x.rank, x.prize_id) for x in entries(overall, "red")}
+    assert red == {
+        a.pk: (1, None),
+        b.pk: (2, mattress.pk),
+        c.pk: (3, blanket.pk),
+        d.pk: (3, blanket.pk),
+    }
+    assert ineligible_household_ids(village_id=village.pk, quarter=Q3) == {a.pk}
+
+
+def test_a_household_already_black_listed_in_a_published_theme_wins_no_prize(
+    village, grid, village_clerk
+):
+    # given the courtyard list published first (a village run for that theme), then the overall
+    from points.lists import _publish_theme
+
+    courtyard = category_for(village.township, village_clerk, name="家庭美德")
+    policy = ListPolicy.objects.create(
+        village=village, black_max_points=-10, courtyard_category=courtyard
+    )
+    _shop, (mattress,) = make_shop_with_products(
+        village, village_clerk, products=(("床垫", 300, 4),)
+    )
+    PrizeTier.objects.create(village=village, rank_from=1, rank_to=1, product=mattress)
+    a, b = households_with_heads(grid, 2)
+    award(village_clerk, [a], 90, DAY)
+    award(village_clerk, [a], -15, DAY, category=courtyard, name="庭院脏乱")
+    award(village_clerk, [b], 30, DAY)
+    now = dt.datetime(2026, 10, 1, 2, tzinfo=dt.UTC)
+    _publish_theme(village=village, quarter=Q3, theme="courtyard", policy=policy, now=now)
+    overall, _created = _publish_theme(
+        village=village, quarter=Q3, theme="overall", policy=policy, now=now
+    )
+    assert {x.household_id: x.prize_id for x in entries(overall, "red")} == {
+        a.pk: None,
+        b.pk: mattress.pk,
+    }
