@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from django import forms
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 
 from grids.validators import parse_id
 
@@ -20,3 +21,9 @@ def apply_service_errors(form: forms.Form, exc: ValidationError) -> None:
 
 def int_param(request: HttpRequest, name: str, *, post: bool = False) -> int | None:
     return parse_id((request.POST if post else request.GET).get(name, ""))
+
+
+def refusal_reason(exc: PermissionDenied) -> str:
+    """The service's own words for a refusal (“只有乡镇工作人员可以督办”), else a plain one."""
+    reason = " ".join(str(arg) for arg in exc.args if arg)
+    return reason or _("您无权进行这项操作")

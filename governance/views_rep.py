@@ -18,7 +18,7 @@ from grids.services import visit_record
 from . import selectors, services
 from .forms import NoteForm, RequestReportForm, ResolveForm, ReturnVisitForm, VisitForm
 from .models import Notice, Request, WorkListItem
-from .view_helpers import apply_service_errors, int_param
+from .view_helpers import apply_service_errors, int_param, refusal_reason
 
 
 def rep_scope(request: HttpRequest) -> UserScope:
@@ -66,6 +66,8 @@ def visit_new(request: HttpRequest) -> HttpResponse:
                     longitude=data.get("longitude"),
                     photo=data.get("photo"),
                 )
+            except PermissionDenied as exc:
+                form.add_error(None, refusal_reason(exc))
             except ValidationError as exc:
                 apply_service_errors(form, exc)
             else:
@@ -125,6 +127,8 @@ def request_new(request: HttpRequest) -> HttpResponse:
                     mediators=data["mediators"],
                     mediation_agreement=data["mediation_agreement"],
                 )
+            except PermissionDenied as exc:
+                form.add_error(None, refusal_reason(exc))
             except ValidationError as exc:
                 apply_service_errors(form, exc)
             else:
@@ -242,6 +246,15 @@ def request_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         data = form.cleaned_data
     try:
         run_request_action(actor=request.user, item=item, action=action, data=data)
+    except PermissionDenied as exc:
+        # The page stays, with what was typed, and says why the service refused.
+        messages.error(request, refusal_reason(exc))
+        return render(
+            request,
+            "governance/rep/request_detail.html",
+            _detail_context(item, **({key: form} if form is not None else {})),
+            status=403,
+        )
     except ValidationError as exc:
         if form is None:
             messages.error(request, " ".join(exc.messages))
@@ -278,6 +291,8 @@ def notice_confirm(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404 from exc
     try:
         services.notice_confirm(actor=request.user, notice=notice, household=household)
+    except PermissionDenied as exc:
+        messages.error(request, refusal_reason(exc))
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     return redirect(reverse("rep:notice_list") + f"#notice-{notice.pk}")
@@ -298,6 +313,8 @@ def work_item_done(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404 from exc
     try:
         services.work_item_mark_done(actor=request.user, item=item, household=household)
+    except PermissionDenied as exc:
+        messages.error(request, refusal_reason(exc))
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:

@@ -32,7 +32,7 @@ from .forms import (
     TriageForm,
 )
 from .models import Request
-from .view_helpers import apply_service_errors, int_param
+from .view_helpers import apply_service_errors, int_param, refusal_reason
 
 PAGE_SIZE = 30
 
@@ -431,6 +431,15 @@ def request_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         )
     try:
         _run(request.user, scope, item, action, form.cleaned_data if form is not None else {})
+    except PermissionDenied as exc:
+        # The page stays, with what was typed, and says why the service refused.
+        messages.error(request, refusal_reason(exc))
+        return render(
+            request,
+            "governance/staff/request_detail.html",
+            _detail_context(scope, item, **({key: form} if form is not None else {})),
+            status=403,
+        )
     except ValidationError as exc:
         if form is None:
             messages.error(request, " ".join(exc.messages))
@@ -465,6 +474,8 @@ def notice_list(request: HttpRequest) -> HttpResponse:
                     body=data["body"],
                     village=data.get("village"),
                 )
+            except PermissionDenied as exc:
+                form.add_error(None, refusal_reason(exc))
             except ValidationError as exc:
                 apply_service_errors(form, exc)
             else:
@@ -526,6 +537,8 @@ def work_lists(request: HttpRequest) -> HttpResponse:
                     month=form.cleaned_data["month"],
                     items=items,
                 )
+            except PermissionDenied as exc:
+                form.add_error(None, refusal_reason(exc))
             except ValidationError as exc:
                 apply_service_errors(form, exc)
             else:
