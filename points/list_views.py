@@ -146,6 +146,12 @@ def staff_lists(request: HttpRequest) -> HttpResponse:
         entry__publication__in=pubs, status=Objection.Status.OPEN
     ).select_related("entry"):
         objections.setdefault(objection.entry.publication_id, []).append(objection)
+    # Black-listed in any theme of the quarter: no award, also on the other theme's red list.
+    ineligible = (
+        lists.ineligible_household_ids(village_id=village.pk, quarter=quarter) if quarter else set()
+    )
+    for row in rows.values():
+        row.ineligible = row.household_id in ineligible
     for pub in pubs:
         pub.red = [rows[e.pk] for e in pub.red]
         pub.black = [rows[e.pk] for e in pub.black]

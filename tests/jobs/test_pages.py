@@ -163,6 +163,25 @@ def test_staff_see_full_names_and_ineligibility(published, login, village_clerk)
     assert "张三明" in body and "本季度不得参评奖励" in body
 
 
+def test_staff_see_a_courtyard_black_listed_household_ineligible_on_the_overall_red_list(
+    village, grid, village_clerk, login
+):
+    # given a household red overall (70 points) but black on the courtyard list (−15 ≤ −10)
+    from tests.points.factories import category_for
+
+    courtyard = category_for(village.township, village_clerk, name="家庭美德")
+    ListPolicy.objects.create(village=village, black_max_points=-10, courtyard_category=courtyard)
+    (messy,) = households_with_heads(grid, 1, names=["钱多多"])
+    award(village_clerk, [messy], 85, DAY)
+    award(village_clerk, [messy], -15, DAY, category=courtyard, name="庭院脏乱")
+    village_lists_publish(village=village, quarter="2026Q3")
+    # when staff open the lists, then both of its rows (overall red, courtyard black) say so
+    body = login(village_clerk).get(reverse("points:staff_lists")).content.decode()
+    rows = [r for r in body.split("<tr>") if "钱多多" in r]
+    assert len(rows) == 2 and all("本季度不得参评奖励" in r for r in rows)
+    assert any("红榜" in r for r in rows)
+
+
 def test_withdraw_from_another_village_is_404(published, login, other_village):
     clerk = user_with_scope(Role.VILLAGE_STAFF, village=other_village, is_staff=True)
     entry = published.entries.first()
