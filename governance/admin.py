@@ -64,10 +64,17 @@ class DepartmentMemberInline(admin.TabularInline):
 
 @admin.register(Department)
 class DepartmentAdmin(TownshipScopedAdmin):
-    list_display = ["name", "township", "ack_hours", "handle_days", "active"]
+    list_display = ["name", "township", "ack_hours", "handle_limit", "active"]
     list_filter = ["active"]
+    list_select_related = ["township"]
     search_fields = ["name"]
     inlines = [DepartmentMemberInline]
+
+    @admin.display(description=_("办理时限(天)"))
+    def handle_limit(self, obj) -> str:
+        if obj.handle_days is None:
+            return _("按乡镇：%(n)s") % {"n": obj.township.township_deadline_days}
+        return str(obj.handle_days)
 
     def create(self, request, obj, form) -> None:
         created = services.department_create(

@@ -16,7 +16,14 @@ class Department(models.Model):
     )
     name = models.CharField(_("部门名称"), max_length=50)
     ack_hours = models.PositiveSmallIntegerField(_("报到时限(小时)"), default=24)
-    handle_days = models.PositiveSmallIntegerField(_("办理时限(天)"), default=15)
+    # Empty: the township's 政事 limit applies; a number is this department's own limit.
+    handle_days = models.PositiveSmallIntegerField(
+        _("办理时限(天)"),
+        null=True,
+        blank=True,
+        default=None,
+        help_text=_("留空则按乡镇设置的政事办理时限；填写则本部门承办的政事按此天数计算"),
+    )
     active = models.BooleanField(_("启用"), default=True)
 
     class Meta:
@@ -29,7 +36,8 @@ class Department(models.Model):
             ),
             models.CheckConstraint(condition=Q(ack_hours__gte=1), name="department_ack_positive"),
             models.CheckConstraint(
-                condition=Q(handle_days__gte=1), name="department_handle_positive"
+                condition=Q(handle_days__isnull=True) | Q(handle_days__gte=1),
+                name="department_handle_positive",
             ),
         ]
 

@@ -53,12 +53,16 @@ def local_zone() -> ZoneInfo:
 
 
 def level_deadline_days(*, township: Township, level: str, department: Department | None) -> int:
-    """Days allowed at a level: the township's settings; a department may set its own 政事 limit."""
+    """Days allowed at a level, from the township's settings (民事/村事/政事办理时限).
+
+    A 政事 follows the township's limit unless its department has a limit of its own
+    (Department.handle_days filled in), which then replaces it, shorter or longer.
+    """
     if level == Level.GRID:
         return township.grid_deadline_days
     if level == Level.VILLAGE:
         return township.village_deadline_days
-    if department is not None:
+    if department is not None and department.handle_days is not None:
         return department.handle_days
     return township.township_deadline_days
 
@@ -692,8 +696,9 @@ def supervision_add(*, actor, request: Request, note: str) -> Supervision:
 
 @transaction.atomic
 def department_create(
-    *, actor, township: Township, name: str, ack_hours: int = 24, handle_days: int = 15
+    *, actor, township: Township, name: str, ack_hours: int = 24, handle_days: int | None = None
 ) -> Department:
+    """A township department; ``handle_days`` None follows the township's 政事 limit."""
     department = Department(
         township=township, name=name.strip(), ack_hours=ack_hours, handle_days=handle_days
     )

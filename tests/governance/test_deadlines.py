@@ -132,3 +132,89 @@ def test_unacknowledged_request_appears_on_supervision_list(
     listed = list(supervision_list(scope=scope_of(township_staff)))
     assert listed == [late]
     assert listed[0].overdue
+
+
+# --- the township's 政事 limit and a department's own limit ------------------------------------
+
+
+def test_township_limit_applies_to_a_department_without_its_own(
+    clock, township, representative, village_clerk
+):
+    # Given a township whose 政事 limit is 10 days and a department that sets no limit
+    township.township_deadline_days = 10
+    township.save()
+    department = services.department_create(actor=village_clerk, township=township, name="水利站")
+    assert department.handle_days is None
+    # When a request is triaged to it at 23:30 local time on 1 March
+    clock.set(dt.datetime(2026, 3, 1, 15, 30, tzinfo=UTC))
+    request = report(representative)
+    services.request_triage(
+        actor=village_clerk, request=request, level="township", department=department
+    )
+    # Then it has until the end of 11 March in the township
+    request.refresh_from_db()
+    assert request.deadline.astimezone(SHANGHAI) == dt.datetime(
+        2026, 3, 11, 23, 59, 59, tzinfo=SHANGHAI
+    )
+
+
+def test_department_own_limit_replaces_the_townships(
+    clock, township, representative, village_clerk
+):
+    township.township_deadline_days = 10
+    township.save()
+    quick = services.department_create(
+        actor=village_clerk, township=township, name="应急办", handle_days=2
+    )
+    slow = services.department_create(
+        actor=village_clerk, township=township, name="自然资源办", handle_days=20
+    )
+    clock.set(dt.datetime(2026, 3, 1, 16, 30, tzinfo=UTC))  # 00:30 on 2 March locally
+    days = {}
+    for department in (quick, slow):
+        request = report(representative, title=department.name)
+        services.request_triage(
+            actor=village_clerk, request=request, level="township", department=department
+        )
+        request.refresh_from_db()
+        days[department.name] = request.deadline.astimezone(SHANGHAI).date()
+    assert days == {"应急办": dt.date(2026, 3, 4), "自然资源办": dt.date(2026, 3, 22)}
+
+
+def test_changing_the_township_limit_moves_later_deadlines_only(
+    clock, township, representative, village_clerk
+):
+    department = services.department_create(actor=village_clerk, township=township, name="民政办")
+    clock.set(dt.datetime(2026, 3, 1, 2, 0, tzinfo=UTC))
+    before = report(representative, title="改之前")
+    services.request_triage(
+        actor=village_clerk, request=before, level="township", department=department
+    )
+    township.township_deadline_days = 5
+    township.save()
+    after = report(representative, title="改之后")
+    services.request_triage(
+        actor=village_clerk, request=after, level="township", department=department
+    )
+    before.refresh_from_db()
+    after.refresh_from_db()
+    assert before.deadline.astimezone(SHANGHAI).date() == dt.date(2026, 3, 16)
+    assert after.deadline.astimezone(SHANGHAI).date() == dt.date(2026, 3, 6)
+
+
+def test_migration_lets_departments_with_the_townships_figure_follow_it(township):
+    import importlib
+
+    from django.apps import apps
+
+    from governance.models import Department
+
+    migration = importlib.import_module(
+        "governance.migrations.0006_department_handle_days_optional"
+    )
+    same = Department.objects.create(township=township, name="甲", handle_days=15)
+    own = Department.objects.create(township=township, name="乙", handle_days=20)
+    migration.follow_township_where_equal(apps, None)
+    same.refresh_from_db()
+    own.refresh_from_db()
+    assert (same.handle_days, own.handle_days) == (None, 20)
