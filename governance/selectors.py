@@ -223,7 +223,7 @@ def request_detail(*, scope: UserScope, request_id: int, now: dt.datetime | None
         "department",
         "handler",
         "representative__resident",
-        "duplicate_of",
+        "duplicate_of__department",
         "source_visit",
     )
     qs = qs.prefetch_related(
@@ -235,6 +235,11 @@ def request_detail(*, scope: UserScope, request_id: int, now: dt.datetime | None
         Prefetch("duplicates", queryset=Request.objects.only("id", "title", "duplicate_of_id")),
     )
     return _with_overdue(qs, now).get(pk=request_id)
+
+
+def request_visible(*, scope: UserScope, request_id: int) -> bool:
+    """Whether the user may open this request (e.g. the original of a duplicate they see)."""
+    return Request.objects.filter(request_scope_q(scope), pk=request_id).exists()
 
 
 def request_original_for(*, scope: UserScope, request_id: int) -> Request:

@@ -533,28 +533,45 @@ def request_return(*, actor, request: Request, reason: str) -> Request:
     return request
 
 
+# A duplicate of a duplicate is refused when marked, but an original may be marked later on.
+DUPLICATE_CHAIN_LIMIT = 10
+
+
 @transaction.atomic
 def return_visit_record(
     *, actor, request: Request, satisfaction: str, note: str = ""
 ) -> ReturnVisit:
     """回访: satisfied or basically satisfied closes the request; 不满意 reopens it.
 
-    On a duplicate, the feedback goes to the original request.
+    On a duplicate, the feedback goes to the original request: whoever may give feedback on the
+    duplicate (its household's representative, its village's or township's staff) may give it
+    there, and the duplicate's timeline notes where it went.
     """
+    duplicate = None
     request = _locked(request)
-    if request.status == Status.DUPLICATE and request.duplicate_of_id:
-        request = _locked(request.duplicate_of)
+    for _hop in range(DUPLICATE_CHAIN_LIMIT):
+        if request.status != Status.DUPLICATE or not request.duplicate_of_id:
+            break
+        duplicate = duplicate or request
+        request = _locked(Request(pk=request.duplicate_of_id))
     scope = scope_of(actor)
     _require(
-        _representative_owns(scope, request) or _staff_for(scope, request),
+        any(
+            _representative_owns(scope, r) or _staff_for(scope, r)
+            for r in (request, duplicate)
+            if r is not None
+        ),
         _("只有联户代表或村、乡镇工作人员可以回访"),
     )
     _require_status(request, (Status.RESOLVED,), _("回访"))
     if satisfaction not in Request.Satisfaction.values:
         raise ValidationError({"satisfaction": _("请选择满意度")})
+    note = (note or "").strip()
+    if duplicate is not None:
+        note = _("（经重复件 #%(pk)s 回访）%(note)s") % {"pk": duplicate.pk, "note": note}
     now = timezone.now()
     visit = ReturnVisit.objects.create(
-        request=request, by=actor, at=now, satisfaction=satisfaction, note=(note or "").strip()
+        request=request, by=actor, at=now, satisfaction=satisfaction, note=note
     )
     if satisfaction == Request.Satisfaction.UNSATISFIED:
         _transition(
@@ -574,6 +591,16 @@ def return_visit_record(
             to_status=Status.CLOSED,
             note=note,
             fields={"satisfaction": satisfaction, "closed_at": now},
+            now=now,
+        )
+    if duplicate is not None:
+        _transition(
+            actor=actor,
+            request=duplicate,
+            action="return_visit",
+            to_status=Status.DUPLICATE,
+            note=_("回访（%(s)s）已记到原诉求 #%(pk)s")
+            % {"s": Request.Satisfaction(satisfaction).label, "pk": request.pk},
             now=now,
         )
     return visit

@@ -27,3 +27,22 @@ def refusal_reason(exc: PermissionDenied) -> str:
     """The service's own words for a refusal (“只有乡镇工作人员可以督办”), else a plain one."""
     reason = " ".join(str(arg) for arg in exc.args if arg)
     return reason or _("您无权进行这项操作")
+
+
+def original_context(scope, item, *, detail_url: str) -> dict:
+    """For a duplicate: its original, a link to it when the user may open it, and whether the
+    回访 form is offered here (feedback given on a duplicate is recorded on the original)."""
+    from django.urls import reverse
+
+    from . import selectors
+    from .models import Request
+
+    original = item.duplicate_of if item.status == Request.Status.DUPLICATE else None
+    if original is None:
+        return {"original": None, "original_url": None, "feedback_to_original": False}
+    visible = selectors.request_visible(scope=scope, request_id=original.pk)
+    return {
+        "original": original,
+        "original_url": reverse(detail_url, args=[original.pk]) if visible else None,
+        "feedback_to_original": original.status == Request.Status.RESOLVED,
+    }

@@ -18,7 +18,7 @@ from grids.services import visit_record
 from . import selectors, services
 from .forms import NoteForm, RequestReportForm, ResolveForm, ReturnVisitForm, VisitForm
 from .models import Notice, Request, WorkListItem
-from .view_helpers import apply_service_errors, int_param, refusal_reason
+from .view_helpers import apply_service_errors, int_param, original_context, refusal_reason
 
 
 def rep_scope(request: HttpRequest) -> UserScope:
@@ -165,17 +165,20 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """Timeline, 督办 notes, and the actions open to me on this request."""
     scope = rep_scope(request)
     item = _rep_request(scope, pk)
-    return render(request, "governance/rep/request_detail.html", _detail_context(item))
+    return render(request, "governance/rep/request_detail.html", _detail_context(scope, item))
 
 
-def _detail_context(item: Request, **forms) -> dict:
+def _detail_context(scope: UserScope, item: Request, **forms) -> dict:
     grid_level = item.level == Request.Level.GRID
+    original = original_context(scope, item, detail_url="rep:request_detail")
     context = {
+        **original,
         "item": item,
         "can_start": grid_level and item.status == Request.Status.TRIAGED,
         "can_resolve": grid_level and item.status == Request.Status.IN_PROGRESS,
         "can_escalate": grid_level and item.status in Request.HANDLING_STATUSES,
-        "can_return_visit": item.status == Request.Status.RESOLVED,
+        "can_return_visit": item.status == Request.Status.RESOLVED
+        or original["feedback_to_original"],
         "can_answer": item.kind == Request.Kind.CONSULTATION
         and item.status == Request.Status.REPORTED,
         "can_progress": item.is_open,
@@ -240,7 +243,7 @@ def request_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
             return render(
                 request,
                 "governance/rep/request_detail.html",
-                _detail_context(item, **{key: form}),
+                _detail_context(scope, item, **{key: form}),
                 status=400,
             )
         data = form.cleaned_data
@@ -252,7 +255,7 @@ def request_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         return render(
             request,
             "governance/rep/request_detail.html",
-            _detail_context(item, **({key: form} if form is not None else {})),
+            _detail_context(scope, item, **({key: form} if form is not None else {})),
             status=403,
         )
     except ValidationError as exc:
@@ -263,10 +266,13 @@ def request_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         return render(
             request,
             "governance/rep/request_detail.html",
-            _detail_context(item, **{key: form}),
+            _detail_context(scope, item, **{key: form}),
             status=400,
         )
-    messages.success(request, _("已保存"))
+    if action == "return_visit" and item.status == Request.Status.DUPLICATE:
+        messages.success(request, _("回访已记到原诉求 #%(pk)s") % {"pk": item.duplicate_of_id})
+    else:
+        messages.success(request, _("已保存"))
     return redirect("rep:request_detail", pk=pk)
 
 

@@ -32,7 +32,7 @@ from .forms import (
     TriageForm,
 )
 from .models import Request
-from .view_helpers import apply_service_errors, int_param, refusal_reason
+from .view_helpers import apply_service_errors, int_param, original_context, refusal_reason
 
 PAGE_SIZE = 30
 
@@ -256,7 +256,9 @@ def _detail_context(scope: UserScope, item: Request, **forms) -> dict:
     staff = scope.is_superuser or scope.role in {Role.VILLAGE_STAFF, Role.TOWNSHIP_STAFF}
     department = scope.is_department_handler and item.level == Request.Level.TOWNSHIP
     handler = department if item.level == Request.Level.TOWNSHIP else staff
+    original = original_context(scope, item, detail_url="staff:request_detail")
     context = {
+        **original,
         "item": item,
         "can_triage": staff
         and item.status == Status.REPORTED
@@ -276,7 +278,8 @@ def _detail_context(scope: UserScope, item: Request, **forms) -> dict:
         and item.level in {Request.Level.GRID, Request.Level.VILLAGE}
         and item.status in Request.HANDLING_STATUSES,
         "can_return": department and item.status in Request.HANDLING_STATUSES,
-        "can_return_visit": staff and item.status == Status.RESOLVED,
+        "can_return_visit": staff
+        and (item.status == Status.RESOLVED or original["feedback_to_original"]),
         "can_close": staff and item.status == Status.RESOLVED,
         "can_duplicate": staff and item.status in {Status.REPORTED, Status.TRIAGED},
         "can_supervise": scope.is_township and item.is_open,
@@ -451,7 +454,10 @@ def request_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
             _detail_context(scope, item, **{key: form}),
             status=400,
         )
-    messages.success(request, _("已保存"))
+    if action == "return_visit" and item.status == Request.Status.DUPLICATE:
+        messages.success(request, _("回访已记到原诉求 #%(pk)s") % {"pk": item.duplicate_of_id})
+    else:
+        messages.success(request, _("已保存"))
     if action == "triage":
         return redirect("staff:triage_queue")
     return redirect("staff:request_detail", pk=pk)
