@@ -20,11 +20,15 @@ import traceback
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models.fields.json import KT
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from grids.models import Village
+from grids.access import UserScope
+from grids.models import Township, Village
+from grids.pii_logging import redact
+from grids.services import audit_record
 
 from . import analysis
 from .models import JobRun, QuarterlyReview, RepresentativeHonour, Request, RequestEvent
@@ -69,6 +73,21 @@ def _task_for(kind: str):
     return {JobRun.Kind.MONTHLY: tasks.run_job, JobRun.Kind.LISTS: tasks.run_job}[kind]
 
 
+def job_schedule(*, kind: str, key: str, params: dict) -> JobRun:
+    """A beat entry's run: one per key. A second beat firing the same entry (two beats started
+    by mistake, or a restarted beat catching up) gets the run the first made, whether it is
+    still queued, running or done; only a failed run is tried again."""
+    earlier = (
+        JobRun.objects.filter(key=key, requested_by__isnull=True)
+        .exclude(status=JobRun.Status.FAILED)
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+    if earlier is not None:
+        return earlier
+    return job_request(kind=kind, key=key, params=params)[0]
+
+
 def job_request(*, kind: str, key: str, params: dict, requested_by=None) -> tuple[JobRun, bool]:
     """Queue a run; if one is already queued or running for ``key`` return it instead."""
     with transaction.atomic():
@@ -92,6 +111,8 @@ def job_request(*, kind: str, key: str, params: dict, requested_by=None) -> tupl
 # A job saved while the broker is down waits as "queued" with this note; the requeue sweep
 # (beat, every few minutes) sends it again once the broker answers.
 BROKER_DOWN_NOTE = "消息队列暂时不可用：任务已保存，恢复后自动执行。"
+# A running job whose worker died, handed back to the queue by the sweep.
+WORKER_LOST_NOTE = "上次运行的工作进程已中断，任务已重新排队，将从头重做。"
 REQUEUE_AFTER = dt.timedelta(minutes=5)
 
 
@@ -112,12 +133,35 @@ def job_enqueue(*, job_id: int, kind: str) -> bool:
 
 
 def jobs_requeue_waiting(*, now: dt.datetime | None = None) -> int:
-    """Re-send jobs still queued after REQUEUE_AFTER (lost in a broker outage). Safe to repeat:
-    a job that was delivered after all is claimed once and the extra delivery does nothing."""
+    """The beat sweep (every few minutes): send again the runs nobody is working on.
+
+    - A running run whose heartbeat is older than the task time limit lost its worker (the
+      hard time limit would have ended it by now at the latest): it goes back to "queued".
+    - A queued run older than REQUEUE_AFTER was lost in a broker outage (or its message was).
+
+    Each run is taken with one conditional UPDATE (for a queued run ``heartbeat_at`` records
+    when it was last sent), so of two sweeps at the same moment only one sends it, and a run is
+    sent at most once per REQUEUE_AFTER. An extra delivery would be harmless anyway: the
+    worker's claim lets one delivery run it.
+    """
     now = now or timezone.now()
-    waiting = JobRun.objects.filter(status=JobRun.Status.QUEUED, created_at__lt=now - REQUEUE_AFTER)
+    stale = Q(status=JobRun.Status.RUNNING, heartbeat_at__lt=now - stale_after())
+    waiting = Q(status=JobRun.Status.QUEUED, created_at__lt=now - REQUEUE_AFTER) & (
+        Q(heartbeat_at__isnull=True) | Q(heartbeat_at__lt=now - REQUEUE_AFTER)
+    )
     sent = 0
-    for job_id, kind in waiting.values_list("pk", "kind"):
+    for job_id, kind, status in JobRun.objects.filter(stale | waiting).values_list(
+        "pk", "kind", "status"
+    ):
+        lost = status == JobRun.Status.RUNNING
+        changes = {"status": JobRun.Status.QUEUED, "error": WORKER_LOST_NOTE} if lost else {}
+        taken = JobRun.objects.filter(stale | waiting, pk=job_id, status=status).update(
+            heartbeat_at=now, **changes
+        )
+        if taken != 1:
+            continue  # another sweep took it a moment ago, or its worker has just finished
+        if lost:
+            logger.warning("job %s lost its worker; it is queued again", job_id)
         sent += job_enqueue(job_id=job_id, kind=kind)
     return sent
 
@@ -140,6 +184,31 @@ def job_claim(job_id: int) -> bool:
     )
 
 
+def jobs_visible_to(scope: UserScope) -> QuerySet[JobRun]:
+    """The runs whose area the user's scope covers, newest first.
+
+    A village's run: that village's staff and its township's. A township's run: its staff. A
+    run over every township (beat's, or a superuser's): township staff too, since it computes
+    their township. Superusers see every run.
+    """
+    runs = JobRun.objects.annotate(
+        area_village=KT("params__village"), area_town=KT("params__township")
+    )
+    if scope.is_superuser:
+        return runs
+    if scope.is_township:
+        return runs.filter(
+            Q(area_village__in=Village.objects.filter(township_id=scope.township_id).values("code"))
+            | Q(area_town__in=Township.objects.filter(pk=scope.township_id).values("code"))
+            | Q(area_village__isnull=True, area_town__isnull=True)
+        )
+    if scope.is_village_staff:
+        return runs.filter(
+            area_village__in=Village.objects.filter(pk=scope.village_id).values("code")
+        )
+    return runs.none()
+
+
 def _progress(job_id: int):
     def report(done: int, total: int) -> None:
         JobRun.objects.filter(pk=job_id).update(done=done, total=total, heartbeat_at=timezone.now())
@@ -157,10 +226,11 @@ def job_execute(job_id: int) -> bool:
         RUNNERS[job.kind](job.params, _progress(job_id))
     except Exception as exc:
         logger.exception("job %s (%s) failed", job_id, job.key)
+        # The text may quote data (a ValidationError naming a 手机号): stored redacted.
         JobRun.objects.filter(pk=job_id).update(
             status=JobRun.Status.FAILED,
             finished_at=timezone.now(),
-            error=f"{exc}\n{traceback.format_exc()[-2000:]}",
+            error=redact(f"{exc}\n{traceback.format_exc()[-2000:]}"),
         )
         return False
     JobRun.objects.filter(pk=job_id).update(
@@ -280,6 +350,22 @@ def quarterly_review_store(*, township, quarter: str) -> QuarterlyReview:
         defaults={"figures": figures, "generated_at": timezone.now()},
     )
     return review
+
+
+# --- exports ------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def report_export_record(*, actor, report: str, period: str, place: Village | Township, rows: int):
+    """An Excel export of a report is audited like the request export: the monthly and quarterly
+    tables name representatives. Who, when, which report, period and place, how many rows."""
+    return audit_record(
+        actor=actor,
+        action="report.export",
+        instance=place,
+        after={"report": report, "period": period, "rows": rows},
+        village_id=place.pk if isinstance(place, Village) else None,
+    )
 
 
 # --- overdue sweep ------------------------------------------------------------------------------

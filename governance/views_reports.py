@@ -12,17 +12,20 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from grids.access import UserScope, scope_of
 from grids.models import Township, Village
-from points.lists import QUARTER_RE, previous_quarter
+from grids.pii_logging import redact
+from points.lists import previous_quarter, quarter_bounds
 
 from . import analysis, jobs, svg_charts
 from .models import JobRun, MonthlyReport, QuarterlyReview, RepresentativeHonour, Request
 
+# Lazy: read in the language of each request, not the one active when the module was imported.
 KIND_LABELS = dict(Request.Kind.choices)
-LEVEL_LABELS = {**dict(Request.Level.choices), "untriaged": _("未分流")}
+LEVEL_LABELS = {**dict(Request.Level.choices), "untriaged": gettext_lazy("未分流")}
 STATUS_LABELS = dict(Request.Status.choices)
 
 
@@ -33,11 +36,62 @@ def _scope(request: HttpRequest) -> UserScope:
     return scope
 
 
+class PeriodNotFound(Exception):
+    """A month or quarter in the URL that is malformed or out of range: a 404 that says why."""
+
+
 def _month(value: str) -> dt.date:
     try:
         return analysis.parse_month(value)
     except ValidationError as exc:
-        raise Http404 from exc
+        raise PeriodNotFound(" ".join(exc.messages)) from exc
+
+
+def _quarter(value: str) -> str:
+    try:
+        quarter_bounds(value)
+    except ValidationError as exc:
+        raise PeriodNotFound(" ".join(exc.messages)) from exc
+    return value
+
+
+def _period_not_found(request: HttpRequest, exc: PeriodNotFound) -> HttpResponse:
+    return render(request, "governance/reports/not_found.html", {"message": str(exc)}, status=404)
+
+
+def _townships(request: HttpRequest, scope: UserScope) -> tuple[Township, list[Township]]:
+    """The township a township-level page shows, and the ones the user may choose from.
+
+    Township staff have their own; a superuser chooses with ``?township=<code>`` (the first
+    by code when none is given). A code the user may not see is a 404.
+    """
+    if not scope.is_township:
+        raise Http404
+    townships = Township.objects.order_by("code")
+    if not scope.is_superuser:
+        townships = townships.filter(pk=scope.township_id)
+    choices = list(townships)
+    wanted = request.GET.get("township")
+    chosen = next((t for t in choices if t.code == wanted), None) if wanted else None
+    if wanted and chosen is None:
+        raise Http404
+    if chosen is None:
+        if not choices:
+            raise Http404
+        chosen = choices[0]
+    return chosen, choices
+
+
+def _job_notes(job_runs) -> None:
+    """What a clerk reads about a run waiting in the queue, and its error with personal
+    information masked (older runs stored it as it came)."""
+    for job in job_runs:
+        job.note = ""
+        if job.status == JobRun.Status.QUEUED and job.error == jobs.BROKER_DOWN_NOTE:
+            job.note = _("消息队列暂不可用，任务已保存，恢复后将自动运行。")
+        elif job.status == JobRun.Status.QUEUED and job.error == jobs.WORKER_LOST_NOTE:
+            job.note = _("上次运行中断（工作进程退出），任务已重新排队，将自动重做。")
+        job.error_text = redact(job.error) if job.status == JobRun.Status.FAILED else ""
 
 
 @login_required
@@ -46,10 +100,11 @@ def reports_index(request: HttpRequest) -> HttpResponse:
     villages = list(scope.villages().order_by("code"))
     reports = (
         MonthlyReport.objects.filter(scope.village_q("village") | Q_township(scope))
-        .select_related("village")
+        .select_related("village", "township")
         .order_by("-month", "village__code")[:60]
     )
-    job_runs = JobRun.objects.filter(requested_by=request.user)[:10]
+    job_runs = list(jobs.jobs_visible_to(scope)[:10])
+    _job_notes(job_runs)
     last_month = analysis.previous_month(timezone.localdate())
     return render(
         request,
@@ -96,8 +151,7 @@ def reports_run(request: HttpRequest) -> HttpResponse:
             key = jobs.monthly_key(month, area)
         elif kind == JobRun.Kind.LISTS:
             quarter = request.POST.get("quarter", "")
-            if not QUARTER_RE.match(quarter):
-                raise ValidationError(_("季度格式应为 YYYYQn，例如 2026Q3"))
+            quarter_bounds(quarter)
             params["quarter"] = quarter
             key = jobs.quarterly_key(quarter, area)
         else:
@@ -113,8 +167,11 @@ def reports_run(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    _scope(request)
-    job = get_object_or_404(JobRun, pk=pk, requested_by=request.user)
+    """Any staff whose area the run covers may watch it: the clerk who started it, a second
+    clerk sent here by "already running", township staff watching beat's run."""
+    scope = _scope(request)
+    job = get_object_or_404(jobs.jobs_visible_to(scope), pk=pk)
+    _job_notes([job])
     return render(request, "governance/reports/job.html", {"job": job})
 
 
@@ -127,16 +184,14 @@ def _village_report(scope: UserScope, month: dt.date, village_id: int) -> Monthl
     return report
 
 
-def _township_report(scope: UserScope, month: dt.date) -> MonthlyReport:
-    if not scope.is_township:
-        raise Http404
-    qs = MonthlyReport.objects.filter(village__isnull=True, month=month).select_related("township")
-    if not scope.is_superuser:
-        qs = qs.filter(township_id=scope.township_id)
-    report = qs.first()
+def _township_report(township: Township, month: dt.date) -> MonthlyReport:
+    report = MonthlyReport.objects.filter(
+        township=township, village__isnull=True, month=month
+    ).first()
     if report is None:
         raise Http404
-    report.place = report.township.name
+    report.township = township
+    report.place = township.name
     return report
 
 
@@ -286,11 +341,32 @@ def _xlsx(filename: str, tables) -> HttpResponse:
     return response
 
 
-def _monthly_page(request, report: MonthlyReport, month: dt.date, export_name: str):
+def _export(request, *, report: str, period: str, place, filename: str, tables) -> HttpResponse:
+    """The Excel file, after the audit row that says who took it (the tables name people)."""
+    jobs.report_export_record(
+        actor=request.user,
+        report=report,
+        period=period,
+        place=place,
+        rows=sum(len(rows) for _title, _header, rows in tables),
+    )
+    return _xlsx(filename, tables)
+
+
+def _monthly_page(
+    request, report: MonthlyReport, month: dt.date, export_name: str, townships=()
+) -> HttpResponse:
     fig = report.figures
     tables = _tables(fig)
     if request.GET.get("format") == "xlsx":
-        return _xlsx(export_name, tables)
+        return _export(
+            request,
+            report="monthly",
+            period=f"{month:%Y-%m}",
+            place=report.village if report.village_id else report.township,
+            filename=export_name,
+            tables=tables,
+        )
     return render(
         request,
         "governance/reports/monthly.html",
@@ -301,6 +377,7 @@ def _monthly_page(request, report: MonthlyReport, month: dt.date, export_name: s
             "charts": _charts(fig, month),
             "tables": tables,
             "cards": _cards(fig),
+            "townships": townships,
         },
     )
 
@@ -320,7 +397,10 @@ def _cards(fig: dict) -> list[tuple[str, object, object, str]]:
 @login_required
 def monthly_village(request: HttpRequest, month: str, village_id: int) -> HttpResponse:
     scope = _scope(request)
-    day = _month(month)
+    try:
+        day = _month(month)
+    except PeriodNotFound as exc:
+        return _period_not_found(request, exc)
     report = _village_report(scope, day, village_id)
     return _monthly_page(request, report, day, f"monthly-{month}-{village_id}.xlsx")
 
@@ -328,51 +408,68 @@ def monthly_village(request: HttpRequest, month: str, village_id: int) -> HttpRe
 @login_required
 def monthly_township(request: HttpRequest, month: str) -> HttpResponse:
     scope = _scope(request)
-    day = _month(month)
-    report = _township_report(scope, day)
-    return _monthly_page(request, report, day, f"monthly-{month}-township.xlsx")
+    try:
+        day = _month(month)
+    except PeriodNotFound as exc:
+        return _period_not_found(request, exc)
+    township, townships = _townships(request, scope)
+    report = _township_report(township, day)
+    return _monthly_page(
+        request, report, day, f"monthly-{month}-{township.code}.xlsx", townships=townships
+    )
 
 
 REVIEW_COLUMNS = (
-    ("rank", _("名次")),
-    ("name", _("村")),
-    ("households", _("户数")),
-    ("visits", _("走访")),
-    ("visits_per_household", _("户均走访")),
-    ("requests", _("诉求")),
-    ("resolved", _("办结")),
-    ("resolved_in_grid", _("网格内化解")),
-    ("grid_resolution_rate", _("网格化解率(%)")),
-    ("overdue", _("超期")),
-    ("satisfaction_rate", _("满意率(%)")),
-    ("meetings_held", _("会议")),
-    ("points_awarded", _("加分")),
-    ("red_list", _("红榜户数")),
-    ("black_list", _("黑榜户数")),
-    ("months", _("已生成月报")),
+    ("rank", gettext_lazy("名次")),
+    ("name", gettext_lazy("村")),
+    ("households", gettext_lazy("户数")),
+    ("visits", gettext_lazy("走访")),
+    ("visits_per_household", gettext_lazy("户均走访")),
+    ("requests", gettext_lazy("诉求")),
+    ("resolved", gettext_lazy("办结")),
+    ("resolved_in_grid", gettext_lazy("网格内化解")),
+    ("grid_resolution_rate", gettext_lazy("网格化解率(%)")),
+    ("overdue", gettext_lazy("超期")),
+    ("satisfaction_rate", gettext_lazy("满意率(%)")),
+    ("meetings_held", gettext_lazy("会议")),
+    ("points_awarded", gettext_lazy("加分")),
+    ("red_list", gettext_lazy("红榜户数")),
+    ("black_list", gettext_lazy("黑榜户数")),
+    ("months", gettext_lazy("已生成月报")),
 )
 
 
 @login_required
 def quarterly_review(request: HttpRequest, quarter: str) -> HttpResponse:
     scope = _scope(request)
-    if not scope.is_township or not QUARTER_RE.match(quarter):
+    if not scope.is_township:
         raise Http404
-    township = get_object_or_404(
-        Township.objects.all()
-        if scope.is_superuser
-        else Township.objects.filter(pk=scope.township_id)
-    )
+    try:
+        _quarter(quarter)
+    except PeriodNotFound as exc:
+        return _period_not_found(request, exc)
+    township, townships = _townships(request, scope)
     stored = QuarterlyReview.objects.filter(township=township, quarter=quarter).first()
-    figures = (
-        stored.figures
-        if stored
-        else analysis.township_quarter_review(township=township, quarter=quarter)
-    )
+    if stored:
+        figures = stored.figures
+        # The list sizes are read live: a withdrawal or an upheld objection since the job ran
+        # (a new revision) must show here, not the sizes frozen in the stored review.
+        sizes = analysis.quarter_list_sizes(township=township, quarter=quarter)
+        for row in figures["villages"]:
+            row.update(sizes[row["id"]])
+    else:
+        figures = analysis.township_quarter_review(township=township, quarter=quarter)
     rows = [[row.get(key) for key, _label in REVIEW_COLUMNS] for row in figures["villages"]]
     header = [str(label) for _key, label in REVIEW_COLUMNS]
     if request.GET.get("format") == "xlsx":
-        return _xlsx(f"review-{quarter}.xlsx", [(_("季度点评"), header, rows)])
+        return _export(
+            request,
+            report="quarterly",
+            period=quarter,
+            place=township,
+            filename=f"review-{quarter}-{township.code}.xlsx",
+            tables=[(_("季度点评"), header, rows)],
+        )
     honours = RepresentativeHonour.objects.filter(
         village__township=township, period=quarter, title=RepresentativeHonour.Title.EXCELLENT
     ).select_related("village", "representative__resident", "representative__grid")
@@ -381,6 +478,7 @@ def quarterly_review(request: HttpRequest, quarter: str) -> HttpResponse:
         "governance/reports/quarterly.html",
         {
             "township": township,
+            "townships": townships,
             "quarter": quarter,
             "stored": stored,
             "header": header,
