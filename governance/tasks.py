@@ -19,9 +19,9 @@ def run_job(job_id: int) -> bool:
 def monthly_analysis_scheduled() -> int:
     """Beat, 01:00 on the 1st: queue the analysis of the month that just ended."""
     month = analysis.previous_month(timezone.localdate())
-    return jobs.job_request(
+    return jobs.job_schedule(
         kind=JobRun.Kind.MONTHLY, key=jobs.monthly_key(month), params={"month": f"{month:%Y-%m}"}
-    )[0].pk
+    ).pk
 
 
 @shared_task(acks_late=True)
@@ -30,9 +30,9 @@ def quarter_lists_scheduled() -> int:
     from points.lists import previous_quarter
 
     quarter = previous_quarter(timezone.localdate())
-    return jobs.job_request(
+    return jobs.job_schedule(
         kind=JobRun.Kind.LISTS, key=jobs.quarterly_key(quarter), params={"quarter": quarter}
-    )[0].pk
+    ).pk
 
 
 @shared_task(acks_late=True)
@@ -43,5 +43,6 @@ def overdue_sweep() -> int:
 
 @shared_task(acks_late=True)
 def requeue_waiting_jobs() -> int:
-    """Every few minutes: send again the jobs a broker outage kept from being queued."""
+    """Every few minutes: send again the jobs a broker outage kept from being queued and the
+    running jobs whose worker died (heartbeat older than the time limit)."""
     return jobs.jobs_requeue_waiting()

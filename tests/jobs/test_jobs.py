@@ -219,3 +219,171 @@ def test_bench_command_runs_on_a_small_township(db, capsys):
     assert "40户，160次走访，80件诉求" in out
     assert "月度分析：3份快照" in out and "季度红黑榜：3项" in out
     assert MonthlyReport.objects.filter(village__township__code="439999002").count() == 2
+
+
+# --- the sweep: runs whose worker died, runs lost in a broker outage ---------------------------
+
+
+def gone_silent(job, *, seconds_past_the_limit=1):
+    """The run was claimed, then its worker died: the heartbeat stopped."""
+    assert jobs.job_claim(job.pk)
+    JobRun.objects.filter(pk=job.pk).update(
+        heartbeat_at=timezone.now()
+        - jobs.stale_after()
+        - dt.timedelta(seconds=seconds_past_the_limit)
+    )
+
+
+def test_the_sweep_runs_again_a_job_whose_worker_died(village, grid, village_clerk):
+    # given a run whose worker died after claiming it (nobody will deliver it again)
+    build_month(village, grid, village_clerk)
+    job = queued()
+    gone_silent(job)
+    # when the beat sweep comes by, then the run is queued again and completes (eager worker)
+    assert jobs.jobs_requeue_waiting() == 1
+    job.refresh_from_db()
+    assert (job.status, job.attempts, job.done, job.total, job.error) == ("done", 2, 2, 2, "")
+    assert MonthlyReport.objects.filter(month=OCT).count() == 2
+
+
+def test_the_sweep_leaves_a_run_with_a_recent_heartbeat_alone(db):
+    job = queued()
+    assert jobs.job_claim(job.pk)
+    JobRun.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now() - dt.timedelta(minutes=9))
+    assert jobs.jobs_requeue_waiting() == 0
+    assert JobRun.objects.get(pk=job.pk).status == "running"
+
+
+def test_a_stale_run_handed_back_says_so_until_a_worker_takes_it(db, monkeypatch):
+    sent = []
+    monkeypatch.setattr(jobs, "_task_for", lambda kind: type("T", (), {"delay": sent.append}))
+    job = queued()
+    gone_silent(job)
+    assert jobs.jobs_requeue_waiting() == 1
+    job.refresh_from_db()
+    assert (job.status, job.error, sent) == ("queued", jobs.WORKER_LOST_NOTE, [job.pk])
+
+
+def test_a_second_sweep_right_after_the_first_sends_nothing(db, monkeypatch):
+    # given a dead run and a run lost in a broker outage
+    sent = []
+    monkeypatch.setattr(jobs, "_task_for", lambda kind: type("T", (), {"delay": sent.append}))
+    dead = queued()
+    gone_silent(dead)
+    lost = queued(key="monthly:2026-09", params={"month": "2026-09"})
+    JobRun.objects.filter(pk=lost.pk).update(created_at=timezone.now() - dt.timedelta(minutes=6))
+    now = timezone.now()
+    # when two sweeps (two beats) come by at the same moment, then each run is sent once
+    assert jobs.jobs_requeue_waiting(now=now) == 2
+    assert jobs.jobs_requeue_waiting(now=now) == 0
+    assert sorted(sent) == sorted([dead.pk, lost.pk])
+
+
+def test_a_queued_run_is_sent_again_at_most_once_per_interval(db, monkeypatch):
+    sent = []
+    monkeypatch.setattr(jobs, "_task_for", lambda kind: type("T", (), {"delay": sent.append}))
+    job = queued()
+    JobRun.objects.filter(pk=job.pk).update(created_at=timezone.now() - dt.timedelta(minutes=20))
+    now = timezone.now()
+    assert jobs.jobs_requeue_waiting(now=now) == 1
+    assert jobs.jobs_requeue_waiting(now=now + dt.timedelta(minutes=1)) == 0
+    assert jobs.jobs_requeue_waiting(now=now + jobs.REQUEUE_AFTER + dt.timedelta(seconds=1)) == 1
+    assert sent == [job.pk, job.pk]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_racing_sweeps_from_threads_send_a_dead_run_once(ledger_flush_allowed, monkeypatch):
+    sent = []
+    monkeypatch.setattr(jobs, "_task_for", lambda kind: type("T", (), {"delay": sent.append}))
+    job = queued()
+    gone_silent(job)
+    barrier = threading.Barrier(4)
+    turns = threading.Lock() if connection.vendor == "sqlite" else contextlib.nullcontext()
+
+    def sweep():
+        from django.db import connection as thread_connection
+
+        barrier.wait()
+        try:
+            with turns:
+                jobs.jobs_requeue_waiting()
+        finally:
+            thread_connection.close()
+
+    threads = [threading.Thread(target=sweep) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sent == [job.pk]
+
+
+# --- beat entries: one run per entry and period -------------------------------------------------
+
+
+def test_a_second_beat_firing_the_same_entry_gets_the_first_run(
+    village, grid, village_clerk, django_capture_on_commit_callbacks
+):
+    a, b = households_with_heads(grid, 2)
+    award(village_clerk, [a, b], 30, dt.date(2026, 8, 1))
+    with django_capture_on_commit_callbacks(execute=True):
+        first = tasks.quarter_lists_scheduled()
+    assert JobRun.objects.get(pk=first).status == "done"
+    # a second beat (or a restarted one catching up) fires the same entry after the run is done
+    with django_capture_on_commit_callbacks(execute=True):
+        second = tasks.quarter_lists_scheduled()
+    assert second == first and JobRun.objects.count() == 1
+    assert ListPublication.objects.filter(village=village).count() == 1
+
+
+def test_a_failed_scheduled_run_is_tried_again_by_the_next_firing(db):
+    failed = JobRun.objects.create(
+        kind="monthly", key=f"monthly:{jobs.analysis.previous_month(timezone.localdate()):%Y-%m}"
+    )
+    JobRun.objects.filter(pk=failed.pk).update(status="failed", started_at=timezone.now())
+    assert tasks.monthly_analysis_scheduled() != failed.pk
+
+
+def test_a_clerks_run_does_not_stand_in_for_beats(db, township_staff):
+    month = jobs.analysis.previous_month(timezone.localdate())
+    clerk_run, _ = jobs.job_request(
+        kind="monthly",
+        key=jobs.monthly_key(month),
+        params={"month": f"{month:%Y-%m}"},
+        requested_by=township_staff,
+    )
+    # while the clerk's run is under way, beat joins it (one active run per key) ...
+    assert jobs.job_schedule(kind="monthly", key=clerk_run.key, params={}).pk == clerk_run.pk
+    # ... but a finished one does not count as the schedule's run of the month
+    JobRun.objects.filter(pk=clerk_run.pk).update(status="done", started_at=timezone.now())
+    assert tasks.monthly_analysis_scheduled() != clerk_run.pk
+
+
+# --- every job has a command ----------------------------------------------------------------------
+
+
+def test_the_overdue_sweep_command_marks_each_overdue_request_once(
+    village, grid, village_clerk, capsys
+):
+    from tests.factories import representative_user
+
+    rep = representative_user(grid, households=1)
+    late = make_request(
+        village, rep, rep.households.get(), at(2026, 10, 1), deadline=at(2026, 10, 4)
+    )
+    call_command("mark_overdue_requests")
+    call_command("mark_overdue_requests")
+    assert list(
+        RequestEvent.objects.filter(action="overdue").values_list("request_id", flat=True)
+    ) == [late.pk]
+    out = capsys.readouterr().out
+    assert "1件" in out and "0件" in out
+
+
+def test_the_requeue_command_sends_a_dead_run_again(village, grid, village_clerk, capsys):
+    build_month(village, grid, village_clerk)
+    job = queued()
+    gone_silent(job)
+    call_command("requeue_stale_jobs")
+    assert JobRun.objects.get(pk=job.pk).status == "done"
+    assert "1" in capsys.readouterr().out
