@@ -1,4 +1,5 @@
 from django import forms
+from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
@@ -31,4 +32,36 @@ class LoginForm(AuthenticationForm):
             login_throttle.record_failure(login=login, address=address)
             raise
         login_throttle.record_success(login=login)
+        return cleaned
+
+
+class RepresentativePasswordForm(forms.Form):
+    """村里设置初始密码: staff type a first password for a representative's phone login."""
+
+    password1 = forms.CharField(
+        label=_("初始密码"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=_("至少8位，不能全是数字，不能和手机号、姓名相近。代表首次登录后须自己修改。"),
+    )
+    password2 = forms.CharField(
+        label=_("再次输入初始密码"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def __init__(self, *args, user=None, **kwargs):
+        self.user = user
+        super().__init__(*args, **kwargs)
+
+    def clean(self):
+        cleaned = super().clean()
+        first, second = cleaned.get("password1"), cleaned.get("password2")
+        if first and second and first != second:
+            self.add_error("password2", _("两次输入的密码不一致"))
+        elif first:
+            try:
+                password_validation.validate_password(first, self.user)
+            except ValidationError as exc:
+                self.add_error("password1", exc)
         return cleaned

@@ -10,6 +10,8 @@ import hashlib
 
 from django.core.cache import cache
 
+from . import request_meta
+
 WINDOW_SECONDS = 15 * 60
 MAX_FAILURES_PER_ACCOUNT = 5
 MAX_FAILURES_PER_ADDRESS = 20
@@ -21,7 +23,7 @@ def _key(kind: str, value: str) -> str:
 
 
 def client_address(request) -> str:
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
+    return request_meta.client_address(request)
 
 
 def is_locked(*, login: str, address: str) -> bool:

@@ -55,6 +55,9 @@ class User(AbstractUser):
     display_name = models.CharField(_("姓名"), max_length=50, blank=True, default="")
     # Bumped by "log out everywhere": it is part of the session hash, so every session ends.
     session_epoch = models.PositiveIntegerField(default=0, editable=False)
+    # Set when staff give the account an initial password: every page sends the user to the
+    # password change page until they choose their own.
+    password_must_change = models.BooleanField(_("需修改初始密码"), default=False, editable=False)
 
     class Meta:
         verbose_name = _("用户")
@@ -111,6 +114,15 @@ class Village(models.Model):
     min_households_per_rep = models.PositiveSmallIntegerField(_("每名代表最少联系户数"), default=5)
     max_households_per_rep = models.PositiveSmallIntegerField(_("每名代表最多联系户数"), default=15)
     visit_cadence_days = models.PositiveSmallIntegerField(_("走访周期(天)"), default=7)
+    # 总网格长: chairs the 一约四会. Set through services.village_party_secretary_set.
+    party_secretary = models.ForeignKey(
+        "Resident",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("村党组织书记（总网格长）"),
+    )
 
     class Meta:
         verbose_name = _("村(社区)")

@@ -40,9 +40,11 @@ from .models import (
     Village,
 )
 from .services import (
+    PHONE_LOGIN_TAKEN_MESSAGE,
     audit_record,
     grid_create,
     model_update,
+    phone_login_taken,
     section_create,
     township_create,
     village_create,
@@ -1008,15 +1010,13 @@ class _RosterPlan:
                 self.login_new[row.row] = phone
                 continue
             scope = scopes.get(user.pk)
-            if user.pk in busy_users or (scope is not None and scope.role != Role.REPRESENTATIVE):
+            if phone_login_taken(
+                user=user,
+                scope_role=scope.role if scope is not None else None,
+                holds_active_term=user.pk in busy_users,
+            ):
                 self.report.warnings.append(
-                    RowIssue(
-                        row.row,
-                        "手机号",
-                        _(
-                            "该手机号已是其他账号（在任代表或工作人员）的登录名，本代表暂不开通手机登录"
-                        ),
-                    )
+                    RowIssue(row.row, "手机号", str(PHONE_LOGIN_TAKEN_MESSAGE))
                 )
                 continue
             self.login_users[row.row] = (user, scope)

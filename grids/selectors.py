@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.contrib.auth import get_user_model
 from django.db.models import Count, Q, QuerySet
 
 from .access import UserScope
-from .models import Grid, Household, Representative, Resident, Village
+from .models import ContactAssignment, Grid, Household, Representative, Resident, Role, Village
+from .validators import id_number_tail
 
 
 def household_list(
@@ -24,9 +26,10 @@ def household_list(
         condition = (
             Q(number=search) | Q(head__name__contains=search) | Q(residents__name__contains=search)
         )
-        if len(search) == 4 and search[:3].isdigit() and (search[3].isdigit() or search[3] in "xX"):
+        tail = id_number_tail(search)
+        if tail:
             # Search by the last four digits of an ID number, which is all a masked list shows.
-            condition |= Q(residents__id_number__endswith=search.upper())
+            condition |= Q(residents__id_number__endswith=tail)
         qs = qs.filter(condition).distinct()
     return qs.order_by("village__code", "number")
 
@@ -119,3 +122,68 @@ def resident_display(*, scope: UserScope, resident: Resident, village_id: int) -
     if scope.can_see_pii(village_id):
         return {"id_number": resident.id_number, "phone": resident.phone}
     return {"id_number": resident.masked_id_number, "phone": resident.masked_phone}
+
+
+def staff_users(*, scope: UserScope, roles: set[str]) -> QuerySet:
+    """Active accounts holding one of ``roles`` inside the user's part of the tree.
+
+    For the admin's 联系干部 / 网格长 / 分片网格长 choices: a village clerk picks among their
+    village's accounts, township staff among their township's, nobody outside it.
+    """
+    users = get_user_model().objects.filter(is_active=True, scope__role__in=roles)
+    if scope.is_superuser:
+        return users.order_by("username")
+    if scope.role == Role.TOWNSHIP_STAFF:
+        place = Q(scope__township_id=scope.township_id) | Q(
+            scope__village__township_id=scope.township_id
+        )
+    elif scope.role == Role.VILLAGE_STAFF:
+        place = Q(scope__village_id=scope.village_id)
+    else:
+        return users.none()
+    return users.filter(place).order_by("username")
+
+
+def contact_assignments_of(*, user) -> list[ContactAssignment]:
+    """我包联的村/网格: the signed-in cadre's own assignments in force."""
+    if user is None or not user.is_authenticated:
+        return []
+    return list(
+        ContactAssignment.objects.filter(cadre_id=user.pk, ended_on__isnull=True)
+        .select_related("village", "section", "grid")
+        .order_by("village__code", "grid__code", "section__name")
+    )
+
+
+def contact_assignments_in(
+    *, scope: UserScope, village_id: int | None = None, grid_id: int | None = None
+) -> list[ContactAssignment]:
+    """Who answers for a village and its grids (包村 / 包片 / 包网格), within the user's scope.
+
+    ``grid_id`` narrows to that grid: its 包网格 cadre, its section's 包片 cadre and the 包村 one.
+    """
+    if village_id is None and grid_id is None:
+        return []
+    qs = ContactAssignment.objects.filter(scope.village_q("village"), ended_on__isnull=True)
+    if grid_id is not None:
+        grid = scope.grids().filter(pk=grid_id).values("village_id", "section_id").first()
+        if grid is None:
+            return []
+        qs = qs.filter(village_id=grid["village_id"]).filter(
+            Q(kind=ContactAssignment.Kind.VILLAGE)
+            | Q(grid_id=grid_id)
+            | Q(kind=ContactAssignment.Kind.SECTION, section_id=grid["section_id"])
+        )
+    else:
+        qs = qs.filter(village_id=village_id)
+    rows = qs.select_related("cadre", "village", "section", "grid").order_by(
+        "grid__code", "section__name", "cadre__username"
+    )
+    return sorted(rows, key=lambda row: CONTACT_KIND_ORDER.index(row.kind))
+
+
+CONTACT_KIND_ORDER = [
+    ContactAssignment.Kind.VILLAGE,
+    ContactAssignment.Kind.SECTION,
+    ContactAssignment.Kind.GRID,
+]

@@ -75,3 +75,17 @@ def parse_id(value) -> int | None:
 def parse_ids(values) -> list[int]:
     """The valid ids among ``values`` (e.g. ``request.POST.getlist("present")``), in order."""
     return [pk for pk in map(parse_id, values) if pk is not None]
+
+
+def id_number_tail(value: str) -> str | None:
+    """The last four characters of an ID number typed into a search box (``005x`` → ``005X``),
+    or None when ``value`` is not one: all that a masked list shows of the number."""
+    text = (value or "").strip().upper()
+    if (
+        len(text) == 4
+        and text.isascii()
+        and text[:3].isdigit()
+        and (text[3].isdigit() or text[3] == "X")
+    ):
+        return text
+    return None

@@ -1,11 +1,12 @@
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import logout
+from django.contrib.auth import logout, update_session_auth_hash
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import connection
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -117,6 +118,9 @@ def representative_list(request: HttpRequest) -> HttpResponse:
             "villages": selectors.visible_villages(scope=scope),
             "village_id": village_id,
             "flagged": sum(1 for load in loads if load.below or load.above),
+            # 村里设置初始密码 happens in the admin, open to village and township staff.
+            "can_set_passwords": request.user.is_staff
+            and (scope.is_township or scope.is_village_staff),
         },
     )
 
@@ -160,6 +164,16 @@ def logout_everywhere(request: HttpRequest) -> HttpResponse:
     logout(request)
     messages.success(request, _("已在所有设备上退出登录。"))
     return redirect("login")
+
+
+class PasswordChange(auth_views.PasswordChangeView):
+    """Django's password change form (old password, password rules), saved by the service:
+    audited, and it lifts the "change your initial password" flag."""
+
+    def form_valid(self, form):
+        services.user_password_change(user=form.user, password=form.cleaned_data["new_password1"])
+        update_session_auth_hash(self.request, form.user)
+        return HttpResponseRedirect(self.get_success_url())
 
 
 @never_cache

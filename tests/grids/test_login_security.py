@@ -43,17 +43,34 @@ def test_address_locked_after_many_failures_across_accounts(representative):
     assert "已暂时锁定" in response.content.decode()
 
 
-def test_success_resets_account_counter(client, representative):
+def test_success_resets_account_counter(representative):
+    # Given four wrong passwords for the account, then the right one
     username = representative.user.username
+    first = Client(REMOTE_ADDR="10.3.0.1")
     for _ in range(login_throttle.MAX_FAILURES_PER_ACCOUNT - 1):
-        _attempt(client, username)
-    assert _attempt(client, username, "pass-1234-word").status_code == 302
-    Client().logout()
+        _attempt(first, username)
+    assert _attempt(first, username, "pass-1234-word").status_code == 302
 
+    # When four more wrong passwords follow (eight in all, from another address)
+    second = Client(REMOTE_ADDR="10.3.0.2")
     for _ in range(login_throttle.MAX_FAILURES_PER_ACCOUNT - 1):
-        _attempt(Client(), username)
+        _attempt(second, username)
 
-    assert _attempt(Client(), username, "pass-1234-word").status_code == 302
+    # Then the account is not locked: the success cleared the first four
+    assert _attempt(second, username, "pass-1234-word").status_code == 302
+
+
+def test_without_the_success_the_same_failures_lock_the_account(representative):
+    # The counterpart of the test above: the same eight failures with no success in between lock.
+    username = representative.user.username
+    for address in ("10.3.1.1", "10.3.1.2"):
+        client = Client(REMOTE_ADDR=address)
+        for _ in range(login_throttle.MAX_FAILURES_PER_ACCOUNT - 1):
+            _attempt(client, username)
+
+    response = _attempt(Client(REMOTE_ADDR="10.3.1.3"), username, "pass-1234-word")
+
+    assert "已暂时锁定" in response.content.decode()
 
 
 def test_logout_everywhere_ends_every_session(representative):
