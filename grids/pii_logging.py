@@ -4,7 +4,11 @@ import logging
 import re
 
 ID_NUMBER = re.compile(r"(?<![0-9])([0-9]{6})[0-9]{8}([0-9]{3}[0-9Xx])(?![0-9])")
-PHONE = re.compile(r"(?<![0-9])(1[0-9]{2})[0-9]{4}([0-9]{4})(?![0-9])")
+# 13912345678, 139-1234-5678, 139 1234 5678, +86 139 1234 5678, +86-13912345678, 8613912345678:
+# the country code and one space, dash or dot between the groups are optional.
+PHONE = re.compile(
+    r"(?<![0-9])((?:\+?86[ \-.]?)?1[0-9]{2})([ \-.]?)[0-9]{4}([ \-.]?)([0-9]{4})(?![0-9])"
+)
 
 
 _TRACEBACKS = logging.Formatter()
@@ -12,7 +16,7 @@ _TRACEBACKS = logging.Formatter()
 
 def redact(text: str) -> str:
     text = ID_NUMBER.sub(r"\1********\2", text)
-    return PHONE.sub(r"\1****\2", text)
+    return PHONE.sub(r"\1\2****\3\4", text)
 
 
 class RedactPersonalInformation(logging.Filter):

@@ -3,16 +3,19 @@
 import datetime as dt
 import logging
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.urls import reverse
 
 from grids.pii_logging import redact
 from grids.services import representative_appoint, representative_end
 from tests.factories import ResidentFactory
+from tests.grids.qr_matrix import svg_encodes
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -137,7 +140,11 @@ def test_printable_card_carries_qr_code_to_verification_page(login, village_cler
     )
 
     assert response.status_code == 200
-    assert "<svg" in response.content.decode()
+    verify_url = settings.SITE_URL + reverse(
+        "grids:card_verify", args=[representative.verify_token]
+    )
+    svg = re.search(r'<div class="qr">(<svg .*?</svg>)', response.content.decode(), re.S).group(1)
+    assert svg_encodes(svg, verify_url)
 
 
 @pytest.mark.django_db
