@@ -4,7 +4,12 @@ Built on grids' ScopedAdmin: rows limited to the user's township, nothing delete
 save goes through a service, so the admin leaves the same audit trail as the pages.
 """
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.core.exceptions import ValidationError
+from django.template.response import TemplateResponse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from grids.access import scope_of
@@ -125,8 +130,50 @@ class CatalogueChangeInline(admin.TabularInline):
         return False
 
 
+class CatalogueItemAdminForm(forms.ModelForm):
+    """The item's fields plus the reason that goes into its history (required for a change)."""
+
+    reason = forms.CharField(
+        label=_("理由"),
+        max_length=300,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("写入清单变动记录：为什么列入或调整（调整时必填）"),
+    )
+
+    class Meta:
+        model = CatalogueItem
+        fields = ["township", "list_kind", "code", "title", "legal_basis", "added_on"]
+
+    def clean(self):
+        data = super().clean()
+        changed = set(self.changed_data) & CATALOGUE_EDITABLE
+        if self.instance.pk and changed and not (data.get("reason") or "").strip():
+            self.add_error("reason", _("请填写调整理由"))
+        return data
+
+
+class CatalogueExitForm(forms.Form):
+    reason = forms.CharField(
+        label=_("退出理由"),
+        max_length=300,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": _("请填写退出理由")},
+    )
+    exited_on = forms.DateField(
+        label=_("退出日期"),
+        initial=timezone.localdate,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"required": _("请填写退出日期"), "invalid": _("日期格式应为 2026-11-01")},
+    )
+
+
+CATALOGUE_EDITABLE = {"list_kind", "title", "legal_basis"}
+
+
 @admin.register(CatalogueItem)
 class CatalogueItemAdmin(TownshipScopedAdmin):
+    form = CatalogueItemAdminForm
     list_display = ["code", "title", "list_kind", "township", "added_on", "exited_on"]
     list_filter = ["list_kind"]
     search_fields = ["code", "title"]
@@ -145,18 +192,50 @@ class CatalogueItemAdmin(TownshipScopedAdmin):
             title=obj.title,
             legal_basis=obj.legal_basis,
             added_on=obj.added_on,
+            reason=form.cleaned_data.get("reason", ""),
         ).pk
 
     def update(self, request, instance, data: dict) -> None:
-        editable = {k: v for k, v in data.items() if k in {"list_kind", "title", "legal_basis"}}
-        services.catalogue_item_change(
-            actor=request.user, item=instance, reason=str(_("后台调整")), **editable
-        )
+        editable = {k: v for k, v in data.items() if k in CATALOGUE_EDITABLE}
+        if editable:
+            services.catalogue_item_change(
+                actor=request.user, item=instance, reason=data.get("reason", ""), **editable
+            )
 
-    @admin.action(description=_("退出清单"))
+    @admin.action(description=_("退出清单（填写理由）"))
     def exit_items(self, request, queryset):
-        for item in queryset.filter(exited_on__isnull=True).order_by("pk"):
-            services.catalogue_item_exit(actor=request.user, item=item, reason=str(_("后台退出")))
+        """Asks for the reason and the date first; the history keeps both for every item."""
+        form = CatalogueExitForm(request.POST if "apply" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            done = 0
+            for item in queryset.filter(exited_on__isnull=True).order_by("pk"):
+                try:
+                    services.catalogue_item_exit(
+                        actor=request.user,
+                        item=item,
+                        reason=form.cleaned_data["reason"],
+                        exited_on=form.cleaned_data["exited_on"],
+                    )
+                except ValidationError as exc:
+                    self.message_user(
+                        request, f"{item.code}：{'；'.join(exc.messages)}", level=messages.ERROR
+                    )
+                else:
+                    done += 1
+            self.message_user(request, _("已退出 %(n)s 项") % {"n": done})
+            return None
+        return TemplateResponse(
+            request,
+            "governance/admin/catalogue_exit.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": _("退出清单"),
+                "opts": self.model._meta,
+                "items": queryset.order_by("list_kind", "code"),
+                "form": form,
+                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            },
+        )
 
 
 class RequestEventInline(admin.TabularInline):

@@ -337,16 +337,40 @@ class WorkListForm(forms.Form):
         return dt.date(int(match["year"]), int(match["month"]), 1)
 
 
+class CatalogueChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj) -> str:
+        return f"{obj.code} {obj.title}"
+
+
 class WorkListItemForm(forms.Form):
+    """One row of the month's list. A row left empty is skipped; with a catalogue, a row cites it
+    (the title may then be left empty: the catalogue item's own title is used)."""
+
     title = forms.CharField(label=_("事项"), max_length=200, required=False)
-    catalogue_item = forms.ModelChoiceField(
+    catalogue_item = CatalogueChoiceField(
         label=_("清单依据"), queryset=None, required=False, empty_label=_("—")
     )
     per_household = forms.BooleanField(label=_("按户勾选"), required=False, initial=True)
 
-    def __init__(self, *args, catalogue, **kwargs):
+    def __init__(self, *args, catalogue, choices=None, require_citation: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["catalogue_item"].queryset = catalogue
+        if choices is not None:
+            # Drawn from a list read once; a posted value is still checked against the queryset.
+            self.fields["catalogue_item"].widget.choices = choices
+        self.require_citation = require_citation
+        if require_citation:
+            self.fields["catalogue_item"].label = _("清单依据（必选）")
+
+    def clean(self):
+        data = super().clean()
+        title = (data.get("title") or "").strip()
+        item = data.get("catalogue_item")
+        if title and item is None and self.require_citation:
+            self.add_error("catalogue_item", _("请选择这一项对应的“三个清单”事项"))
+        if not title and item is not None:
+            data["title"] = item.title
+        return data
 
 
 WorkListItemFormSet = forms.formset_factory(WorkListItemForm, extra=5, max_num=30)

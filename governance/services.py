@@ -77,6 +77,19 @@ def deadline_after(*, start: dt.datetime, days: int) -> dt.datetime:
     return dt.datetime.combine(local_date, dt.time(23, 59, 59), tzinfo=zone)
 
 
+# --- 三个清单 citations ------------------------------------------------------------------------
+
+
+def village_catalogue_exists(*, township_id: int) -> bool:
+    """Whether the township keeps items a village may be given: then every work-list item and
+    every request routed to a village cites one (a township without a catalogue is not blocked)."""
+    return (
+        CatalogueItem.objects.filter(township_id=township_id, exited_on__isnull=True)
+        .exclude(list_kind=CatalogueItem.ListKind.BURDEN_RELIEF)
+        .exists()
+    )
+
+
 # --- who may act ------------------------------------------------------------------------------
 
 
@@ -338,10 +351,7 @@ def request_triage(
             errors["catalogue_item"] = _("清单事项不属于本乡镇")
         elif level in {Level.GRID, Level.VILLAGE} and not catalogue_item.assignable_to_village:
             errors["catalogue_item"] = _("减负清单或已退出的事项不能交由村里办理")
-    elif (
-        level == Level.VILLAGE
-        and CatalogueItem.objects.filter(township=township, exited_on__isnull=True).exists()
-    ):
+    elif level == Level.VILLAGE and village_catalogue_exists(township_id=township.pk):
         errors["catalogue_item"] = _("交村里办理的事项须对应“三个清单”中的一项")
     if handler is not None and level == Level.VILLAGE:
         handler_scope = scope_of(handler)
@@ -761,6 +771,14 @@ def request_category_create(*, actor, township: Township, name: str) -> RequestC
 CATALOGUE_FIELDS = ["list_kind", "code", "title", "legal_basis", "added_on", "exited_on"]
 
 
+def _catalogue_reason(reason: str, *, label: str) -> str:
+    """The history says why each change was made, in the words of the person who made it."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("请填写%(label)s") % {"label": label}})
+    return reason
+
+
 @transaction.atomic
 def catalogue_item_add(
     *,
@@ -786,7 +804,7 @@ def catalogue_item_add(
         item=item,
         action=CatalogueChange.Action.ADD,
         by=actor,
-        reason=reason,
+        reason=(reason or "").strip(),
         after=snapshot(item, CATALOGUE_FIELDS),
     )
     return item
@@ -795,6 +813,7 @@ def catalogue_item_add(
 @transaction.atomic
 def catalogue_item_change(*, actor, item: CatalogueItem, reason: str, **data) -> CatalogueItem:
     """Change an item's list, title or basis; moving onto 减负 is refused while villages hold it."""
+    reason = _catalogue_reason(reason, label=_("调整理由"))
     item = CatalogueItem.objects.select_for_update().get(pk=item.pk)
     if item.exited_on is not None:
         raise ValidationError(_("已退出的事项不能再调整"))
@@ -827,6 +846,7 @@ def catalogue_item_change(*, actor, item: CatalogueItem, reason: str, **data) ->
 def catalogue_item_exit(
     *, actor, item: CatalogueItem, reason: str, exited_on: dt.date | None = None
 ) -> CatalogueItem:
+    reason = _catalogue_reason(reason, label=_("退出理由"))
     item = CatalogueItem.objects.select_for_update().get(pk=item.pk)
     if item.exited_on is not None:
         raise ValidationError(_("该事项已退出清单"))
@@ -921,16 +941,25 @@ def work_list_publish(
         raise ValidationError(_("%(m)s的工作清单已发布") % {"m": f"{month:%Y年%m月}"})
     if not items:
         raise ValidationError(_("工作清单至少要有一项"))
+    # Re-read: an item may have left the list, or moved onto 减负, since the form was drawn.
     current = CatalogueItem.objects.in_bulk([item.pk for _t, item, _p in items if item])
-    for _title, catalogue_item, _per in items:
+    uncited = []
+    for title, catalogue_item, _per in items:
         catalogue_item = current.get(catalogue_item.pk) if catalogue_item else None
-        if catalogue_item is not None and (
+        if catalogue_item is None:
+            uncited.append(title.strip())
+        elif (
             catalogue_item.township_id != village.township_id
             or not catalogue_item.assignable_to_village
         ):
             raise ValidationError(
                 _("“%(item)s”在减负清单上或已退出，不能派给村里") % {"item": catalogue_item.title}
             )
+    if uncited and village_catalogue_exists(township_id=village.township_id):
+        raise ValidationError(
+            _("每一项都须对应“三个清单”中可派给村里的一项，未选的有：%(titles)s")
+            % {"titles": "、".join(uncited)}
+        )
     work_list = WorkList.objects.create(
         village=village, month=month, published_by=actor, published_at=timezone.now()
     )

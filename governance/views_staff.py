@@ -527,14 +527,21 @@ def work_lists(request: HttpRequest) -> HttpResponse:
     scope = staff_scope(request)
     villages = visible_villages(scope=scope)
     catalogue = selectors.catalogue_for_villages(township_id=scope.township_id)
+    # Read once for all rows of the formset (each row would otherwise query it for its <select>).
+    catalogue_items = list(catalogue)
+    item_kwargs = {
+        "catalogue": catalogue,
+        "choices": [("", "—"), *((c.pk, f"{c.code} {c.title}") for c in catalogue_items)],
+        "require_citation": bool(catalogue_items),
+    }
     if request.method == "POST":
         form = WorkListForm(request.POST, villages=villages)
-        formset = WorkListItemFormSet(request.POST, form_kwargs={"catalogue": catalogue})
+        formset = WorkListItemFormSet(request.POST, form_kwargs=item_kwargs)
         if form.is_valid() and formset.is_valid():
             items = [
                 (row["title"], row.get("catalogue_item"), bool(row.get("per_household")))
                 for row in formset.cleaned_data
-                if row.get("title", "").strip()
+                if (row.get("title") or "").strip()
             ]
             try:
                 services.work_list_publish(
@@ -554,7 +561,7 @@ def work_lists(request: HttpRequest) -> HttpResponse:
         form = WorkListForm(
             villages=villages, initial={"month": timezone.localdate().strftime("%Y-%m")}
         )
-        formset = WorkListItemFormSet(form_kwargs={"catalogue": catalogue})
+        formset = WorkListItemFormSet(form_kwargs=item_kwargs)
     page = Paginator(selectors.work_lists_for(scope=scope), 12).get_page(request.GET.get("page"))
     return render(
         request,

@@ -203,3 +203,75 @@ def test_triaged_request_still_requires_catalogue_when_township_has_one(
 ):
     request = triaged(representative, village_clerk, level="grid")
     assert request.catalogue_item is None  # grid-level needs no citation
+
+
+# --- citations: work-list items cite the catalogue when the township keeps one ----------------
+
+
+def test_work_list_item_without_citation_is_refused_when_township_has_a_catalogue(
+    self_governance, village_clerk, village
+):
+    with pytest.raises(ValidationError) as exc:
+        services.work_list_publish(
+            actor=village_clerk,
+            village=village,
+            month=dt.date(2026, 11, 1),
+            items=[("管护村道", self_governance, True), ("上门量血压", None, True)],
+        )
+    assert "三个清单" in str(exc.value) and "上门量血压" in str(exc.value)
+    assert not WorkList.objects.exists()
+
+
+def test_work_list_may_go_without_citation_when_only_burden_relief_items_exist(
+    burden, village_clerk, village
+):
+    services.work_list_publish(
+        actor=village_clerk,
+        village=village,
+        month=dt.date(2026, 11, 1),
+        items=[("走访", None, True)],
+    )
+    assert WorkList.objects.count() == 1
+
+
+def test_work_list_form_asks_for_the_citation_and_keeps_what_was_typed(
+    self_governance, village_clerk, village, login
+):
+    from django.urls import reverse
+
+    client = login(village_clerk)
+    data = {
+        "village": village.pk,
+        "month": "2026-11",
+        "form-TOTAL_FORMS": "2",
+        "form-INITIAL_FORMS": "0",
+        "form-0-title": "清理村道杂草",
+        "form-0-per_household": "",
+        "form-1-title": "",
+        "form-1-catalogue_item": str(self_governance.pk),
+        "form-1-per_household": "on",
+    }
+    response = client.post(reverse("staff:work_lists"), data)
+    html = response.content.decode()
+    assert "请选择这一项对应的“三个清单”事项" in html and "清理村道杂草" in html
+    assert not WorkList.objects.exists()
+
+    data["form-0-catalogue_item"] = str(self_governance.pk)
+    assert client.post(reverse("staff:work_lists"), data).status_code == 302
+    titles = list(WorkList.objects.get().items.order_by("id").values_list("title", flat=True))
+    # A row with only a catalogue item takes the item's own title.
+    assert titles == ["清理村道杂草", "村内公共设施管护"]
+
+
+def test_catalogue_change_and_exit_need_a_reason(self_governance, township_staff):
+    with pytest.raises(ValidationError) as exc:
+        services.catalogue_item_change(
+            actor=township_staff, item=self_governance, reason="  ", title="新名称"
+        )
+    assert "调整理由" in str(exc.value)
+    with pytest.raises(ValidationError) as exc:
+        services.catalogue_item_exit(actor=township_staff, item=self_governance, reason="")
+    assert "退出理由" in str(exc.value)
+    self_governance.refresh_from_db()
+    assert self_governance.title == "村内公共设施管护" and self_governance.exited_on is None
+    assert CatalogueChange.objects.filter(item=self_governance).count() == 1

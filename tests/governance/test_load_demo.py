@@ -1,9 +1,11 @@
 """The README's first command loads this demo: it must build a working township, once."""
 
+from collections import Counter
+
 import pytest
 from django.core.management import call_command
 
-from governance.models import Request
+from governance.models import CatalogueItem, Request, WorkList, WorkListItem
 from grids.models import Household, Representative, Village, Visit
 from points.models import LedgerEntry, Product
 from points.services import ledger_consistency_check
@@ -37,3 +39,13 @@ def test_demo_builds_a_township_with_work_in_every_stage_and_is_idempotent(ledge
     )
     assert Product.objects.filter(stock__gt=0).exists()
     assert ledger_consistency_check() == []
+    # The 三个清单 are live: 20/30/8 items, work lists and 村事 cite them, none cites 减负.
+    kinds = Counter(CatalogueItem.objects.values_list("list_kind", flat=True))
+    assert kinds == {"self_governance": 20, "assist_government": 30, "burden_relief": 8}
+    assert WorkList.objects.count() == Village.objects.count()
+    items = WorkListItem.objects.all()
+    assert items.exists() and not items.filter(catalogue_item__isnull=True).exists()
+    assert not items.filter(catalogue_item__list_kind="burden_relief").exists()
+    village_level = Request.objects.filter(level=Request.Level.VILLAGE)
+    assert village_level.exists()
+    assert not village_level.filter(catalogue_item__isnull=True).exists()
