@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 from crispy_forms.helper import FormHelper
@@ -19,6 +20,50 @@ class _CrispyForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
         self.helper.form_tag = False
+
+
+# Dates typed on a phone stay within these years: year 1 or 9999 would overflow the conversion
+# to UTC or make no sense for a meeting, a vote or a signature.
+FIRST_YEAR, LAST_YEAR = 2000, 2100
+
+
+def _check_year(value):
+    if value is not None and not FIRST_YEAR <= value.year <= LAST_YEAR:
+        raise forms.ValidationError(
+            _("请填写%(first)d年至%(last)d年之间的日期") % {"first": FIRST_YEAR, "last": LAST_YEAR}
+        )
+
+
+class BoundedDateTimeField(forms.DateTimeField):
+    """A ``datetime-local`` input, within FIRST_YEAR..LAST_YEAR."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("widget", DateTimeLocalInput())
+        kwargs.setdefault("input_formats", ["%Y-%m-%dT%H:%M"])
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        # Check the naive value: making year 1 aware in Asia/Shanghai cannot be stored.
+        if isinstance(value, str) and value.strip():
+            for fmt in self.input_formats:
+                try:
+                    _check_year(dt.datetime.strptime(value.strip(), fmt))
+                except ValueError:
+                    continue
+        return super().to_python(value)
+
+
+class BoundedDateField(forms.DateField):
+    """A ``date`` input, within FIRST_YEAR..LAST_YEAR."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("widget", DateInput())
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        _check_year(value)
+        return value
 
 
 class DateTimeLocalInput(forms.DateTimeInput):
@@ -46,9 +91,7 @@ class MeetingForm(_CrispyForm):
     venue_name = forms.CharField(
         max_length=100, required=False, label=_("地点名称"), help_text=_("如：刘家屋场")
     )
-    scheduled_at = forms.DateTimeField(
-        label=_("召开时间"), widget=DateTimeLocalInput(), input_formats=["%Y-%m-%dT%H:%M"]
-    )
+    scheduled_at = BoundedDateTimeField(label=_("召开时间"))
     urgent = forms.BooleanField(
         required=False, label=_("紧急会议"), help_text=_("村民会议须提前十天通知，紧急情况除外")
     )
@@ -157,12 +200,33 @@ class BodyForm(BodyRulesForm):
 
 class MemberForm(_CrispyForm):
     resident = forms.ModelChoiceField(queryset=None, label=_("村民"))
-    role = forms.ChoiceField(choices=Membership.Role.choices, label=_("职务"))
+    role = forms.ChoiceField(
+        choices=Membership.Role.choices, initial=Membership.Role.MEMBER, label=_("职务")
+    )
 
     def __init__(self, *args, residents, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["resident"].queryset = residents
         self.fields["resident"].label_from_instance = lambda r: f"{r.name}（{r.household.number}）"
+
+
+class AgendaItemForm(_CrispyForm):
+    title = forms.CharField(max_length=200, label=_("议题"))
+    description = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}), required=False, label=_("说明")
+    )
+
+
+class MembershipEndForm(_CrispyForm):
+    membership = forms.ModelChoiceField(queryset=None, label=_("退出的成员"))
+    left_on = BoundedDateField(label=_("退出日期"), initial=timezone.localdate)
+
+    def __init__(self, *args, memberships, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["membership"].queryset = memberships
+        self.fields["membership"].label_from_instance = lambda m: (
+            f"{m.resident.name}（{m.get_role_display()}，{m.joined_on:%Y-%m-%d}加入）"
+        )
 
 
 class MotionForm(_CrispyForm):
@@ -187,12 +251,8 @@ class BallotForm(_CrispyForm):
     text = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}), required=False, label=_("内容")
     )
-    opens_at = forms.DateTimeField(
-        label=_("开始时间"), widget=DateTimeLocalInput(), input_formats=["%Y-%m-%dT%H:%M"]
-    )
-    closes_at = forms.DateTimeField(
-        label=_("截止时间"), widget=DateTimeLocalInput(), input_formats=["%Y-%m-%dT%H:%M"]
-    )
+    opens_at = BoundedDateTimeField(label=_("开始时间"))
+    closes_at = BoundedDateTimeField(label=_("截止时间"))
     secret = forms.BooleanField(required=False, label=_("无记名投票"))
 
     def __init__(self, *args, villages, grids, **kwargs):
@@ -254,13 +314,13 @@ class RuleVersionForm(_CrispyForm):
 
 
 class ArticleForm(_CrispyForm):
-    number = forms.IntegerField(min_value=1, label=_("条号"))
+    number = forms.IntegerField(min_value=1, max_value=999, label=_("条号"))
     title = forms.CharField(max_length=100, required=False, label=_("标题"))
     text = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), label=_("条文"))
 
 
 class ConsultationForm(_CrispyForm):
-    until = forms.DateField(label=_("征求意见截止日期"), widget=DateInput())
+    until = BoundedDateField(label=_("征求意见截止日期"))
 
     def clean_until(self):
         until = self.cleaned_data["until"]
@@ -290,8 +350,28 @@ class ReviewForm(_CrispyForm):
         return data
 
 
+class PutToVoteForm(_CrispyForm):
+    meeting = forms.ModelChoiceField(
+        queryset=None,
+        label=_("村民会议"),
+        help_text=_("只能提交本村村民会议表决；村民代表会议无权制定或修改村规民约"),
+    )
+    secret = forms.BooleanField(required=False, label=_("无记名投票"))
+
+    def __init__(self, *args, meetings, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["meeting"].queryset = meetings
+        self.fields["meeting"].label_from_instance = lambda m: (
+            f"{m.title}（{timezone.localtime(m.scheduled_at):%Y-%m-%d %H:%M}）"
+        )
+
+
 class AdoptForm(_CrispyForm):
-    motion = forms.ModelChoiceField(queryset=None, label=_("村民会议表决"))
+    motion = forms.ModelChoiceField(
+        queryset=None,
+        label=_("村民会议表决"),
+        help_text=_("只列出就本版本提交、在审查通过后开始并已结束的村民会议表决"),
+    )
 
     def __init__(self, *args, motions, **kwargs):
         super().__init__(*args, **kwargs)
@@ -300,9 +380,7 @@ class AdoptForm(_CrispyForm):
 
 
 class InForceForm(_CrispyForm):
-    in_force_from = forms.DateField(
-        label=_("施行日期"), widget=DateInput(), initial=timezone.localdate
-    )
+    in_force_from = BoundedDateField(label=_("施行日期"), initial=timezone.localdate)
 
 
 class CommentForm(_CrispyForm):
@@ -324,7 +402,7 @@ class CommentForm(_CrispyForm):
 
 
 class CommitmentForm(_CrispyForm):
-    signed_on = forms.DateField(label=_("签署日期"), widget=DateInput(), initial=timezone.localdate)
+    signed_on = BoundedDateField(label=_("签署日期"), initial=timezone.localdate)
 
     def clean_signed_on(self):
         signed_on = self.cleaned_data["signed_on"]

@@ -402,6 +402,16 @@ class Motion(models.Model):
         related_name="motions",
         verbose_name=_("表决范围(网格)"),
     )
+    # Set when the motion is put to a 村民会议 to adopt this version of the village rules: only
+    # such a motion, opened after the version passed the legality review, can adopt it.
+    rule_version = models.ForeignKey(
+        "RuleVersion",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="motions",
+        verbose_name=_("表决的村规民约版本"),
+    )
     title = models.CharField(_("表决事项"), max_length=200)
     text = models.TextField(_("内容"), blank=True, default="")
     mode = models.CharField(_("表决方式"), max_length=20, choices=Mode.choices)
@@ -451,6 +461,10 @@ class Motion(models.Model):
                 | Q(opens_at__isnull=True)
                 | Q(closes_at__gt=models.F("opens_at")),
                 name="motion_period_ordered",
+            ),
+            models.CheckConstraint(
+                condition=Q(rule_version__isnull=True) | Q(mode="meeting"),
+                name="motion_rule_version_at_meeting",
             ),
         ]
 

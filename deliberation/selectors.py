@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from grids.access import UserScope
-from grids.models import Grid, Household, Representative, Resident, Village
+from grids.access import NOTHING, UserScope
+from grids.models import Grid, Household, Representative, Resident, Role, Village
 
 from .models import (
     Article,
@@ -35,6 +36,17 @@ from .outcome import (
 )
 
 LIVING = (Resident.Status.PRESENT, Resident.Status.AWAY)
+GONE = (Resident.Status.MOVED, Resident.Status.DECEASED)
+
+
+def still_inhabited_q() -> Q:
+    """Households that still count: not every member 迁出/死亡. The points app keeps the same
+    households off its lists: someone gone and nobody 在村 or 外出 left. (A household with
+    no residents recorded at all is kept, as it is there.)"""
+    household = OuterRef("pk")
+    living = Resident.objects.filter(household=household, status__in=LIVING)
+    gone = Resident.objects.filter(household=household, status__in=GONE)
+    return Q(Exists(living)) | ~Q(Exists(gone))
 
 
 def adult_cutoff(on: dt.date) -> dt.date:
@@ -61,8 +73,9 @@ def meeting_date(meeting: Meeting) -> dt.date:
 
 
 def meeting_roster_households(*, meeting: Meeting) -> QuerySet[Household]:
-    """Households that may be present: the meeting's grid, or the whole village."""
-    households = Household.objects.filter(village_id=meeting.village_id)
+    """Households that may be present: the meeting's grid, or the whole village, leaving out
+    households whose members have all moved out or died."""
+    households = Household.objects.filter(still_inhabited_q(), village_id=meeting.village_id)
     if meeting.grid_id:
         households = households.filter(grid_id=meeting.grid_id)
     return households
@@ -100,7 +113,8 @@ def meeting_voted_resident_ids(*, meeting: Meeting) -> set[int]:
 
 
 def motion_eligible_households(*, motion: Motion) -> QuerySet[Household]:
-    households = Household.objects.filter(village_id=motion.village_id)
+    """One vote each: the village's (or the grid's) households that still have a member."""
+    households = Household.objects.filter(still_inhabited_q(), village_id=motion.village_id)
     if motion.grid_id:
         households = households.filter(grid_id=motion.grid_id)
     return households
@@ -129,6 +143,16 @@ def motion_tallies(*, motions: list[Motion]) -> dict[int, Tally]:
 
 def motion_tally(*, motion: Motion) -> Tally:
     return motion_tallies(motions=[motion])[motion.pk]
+
+
+def motion_voted_count(*, motion: Motion) -> int:
+    """How many have voted — all an open secret ballot may show (its tallies stay sealed
+    until it closes, or comparing the page before and after a vote would reveal it)."""
+    return (VoteReceipt if motion.secret else Vote).objects.filter(motion=motion).count()
+
+
+def motion_tallies_sealed(motion: Motion) -> bool:
+    return motion.secret and motion.status != Motion.Status.CLOSED
 
 
 def _attendance_counts_many(meetings: list[Meeting]) -> dict[int, dict[str, int]]:
@@ -283,6 +307,14 @@ def body_get(*, scope: UserScope, pk: int) -> Body:
     return body
 
 
+def body_active_memberships(*, body: Body) -> QuerySet[Membership]:
+    return (
+        Membership.objects.filter(body=body, left_on__isnull=True)
+        .select_related("resident")
+        .order_by("role", "id")
+    )
+
+
 def meeting_list(*, scope: UserScope, village_id: int | None = None) -> QuerySet[Meeting]:
     meetings = Meeting.objects.filter(scope.village_q("village")).select_related(
         "village", "body", "grid"
@@ -292,11 +324,48 @@ def meeting_list(*, scope: UserScope, village_id: int | None = None) -> QuerySet
     return meetings.annotate(attendance_count=Count("attendances", distinct=True))
 
 
-def meeting_get(*, scope: UserScope, pk: int) -> Meeting:
+def _visible_requests_q(scope: UserScope) -> Q:
+    """The requests of a meeting's links this user may open: the same rule as the request
+    pages (a grid leader sees their grid's, staff their village's or township's)."""
+    if scope.is_superuser:
+        return Q()
+    if scope.role == Role.GRID_LEADER:
+        return Q(request__grid_id=scope.grid_id) if scope.grid_id else NOTHING
+    if scope.role in (Role.VILLAGE_STAFF, Role.TOWNSHIP_STAFF):
+        return scope.village_q("request__village")
+    return NOTHING
+
+
+def _request_links_prefetch(scope: UserScope) -> list[Prefetch]:
+    # The link table belongs to the governance app, which points at Meeting; it is reached
+    # through the reverse relation so that deliberation never imports governance.
+    try:
+        links = Meeting._meta.get_field("request_links").related_model
+    except FieldDoesNotExist:
+        return []
+    return [
+        Prefetch(
+            "request_links",
+            queryset=links.objects.filter(_visible_requests_q(scope))
+            .select_related("request")
+            .order_by("linked_at", "pk"),
+            to_attr="visible_request_links",
+        )
+    ]
+
+
+def meeting_get(*, scope: UserScope, pk: int, with_requests: bool = False) -> Meeting:
+    """One meeting; ``with_requests`` also fetches the requests it dealt with that the user may
+    see (``meeting.visible_request_links``, one query)."""
     meeting = (
         Meeting.objects.filter(scope.village_q("village"), pk=pk)
         .select_related("village", "body", "grid")
-        .prefetch_related("agenda_items", "motions", "photos")
+        .prefetch_related(
+            "agenda_items",
+            Prefetch("motions", queryset=Motion.objects.select_related("rule_version")),
+            "photos",
+            *(_request_links_prefetch(scope) if with_requests else []),
+        )
         .first()
     )
     if meeting is None:
@@ -422,11 +491,16 @@ def rule_version_get(*, scope: UserScope, pk: int) -> RuleVersion:
 
 
 def adoptable_motions(*, version: RuleVersion) -> QuerySet[Motion]:
-    """Closed motions of the village's 村民会议 not yet used to adopt a version."""
+    """Closed 村民会议 motions put to the vote for this version after its legality review
+    approved it, not yet used (the service still checks the computed result)."""
+    if version.reviewed_at is None:
+        return Motion.objects.none()
     return (
         Motion.objects.filter(
             village_id=version.rule.village_id,
+            rule_version=version,
             status=Motion.Status.CLOSED,
+            opens_at__gt=version.reviewed_at,
             meeting__body__kind="villagers_assembly",
             meeting__status__in=[Meeting.Status.ANNOUNCED, Meeting.Status.HELD],
             adopted_rule_version__isnull=True,
@@ -434,6 +508,20 @@ def adoptable_motions(*, version: RuleVersion) -> QuerySet[Motion]:
         .select_related("meeting")
         .order_by("-closes_at")
     )
+
+
+def rule_version_motions(*, version: RuleVersion) -> QuerySet[Motion]:
+    """The votes this version was put to, with their meetings (the version page lists them)."""
+    return version.motions.select_related("meeting").order_by("-created_at", "-id")
+
+
+def assembly_meetings_for_vote(*, version: RuleVersion) -> QuerySet[Meeting]:
+    """Meetings of the village's 村民会议 not yet held or cancelled, to put a version to."""
+    return Meeting.objects.filter(
+        village_id=version.rule.village_id,
+        body__kind="villagers_assembly",
+        status__in=[Meeting.Status.DRAFT, Meeting.Status.ANNOUNCED],
+    ).order_by("scheduled_at", "id")
 
 
 def commitment_households(*, scope: UserScope, version: RuleVersion) -> QuerySet[Household]:

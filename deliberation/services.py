@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from grids.access import scope_of
 from grids.models import Grid, Household, Resident, Village
@@ -21,6 +22,7 @@ from grids.services import audit_record, model_create, photo_shrink, snapshot
 
 from . import selectors
 from .models import (
+    LEGAL_KINDS,
     VILLAGE_STANDARD_KINDS,
     AgendaItem,
     Article,
@@ -43,6 +45,7 @@ from .models import (
 )
 
 NOTICE_DAYS_VILLAGERS_ASSEMBLY = 10
+MAX_ARTICLES = 999
 
 
 # --- permissions -------------------------------------------------------------------------
@@ -219,11 +222,26 @@ def _membership_create(*, actor, body, resident, role, joined_on=None) -> Member
 
 @transaction.atomic
 def membership_end(*, actor, membership: Membership, left_on: dt.date | None = None) -> Membership:
+    """A member leaves the body (e.g. the chair is replaced: end the old chair, add the new)."""
     _require_village_manager(actor, membership.body.village_id)
+    membership = (
+        Membership.objects.select_for_update(of=("self",))
+        .select_related("body", "resident")
+        .get(pk=membership.pk)
+    )
     if membership.left_on is not None:
-        raise ValidationError(_("该成员已退出"))
+        raise ValidationError(
+            _("%(name)s已于%(d)s退出") % {"name": membership.resident.name, "d": membership.left_on}
+        )
+    left_on = left_on or timezone.localdate()
+    if left_on > timezone.localdate():
+        raise ValidationError({"left_on": _("退出日期不能晚于今天")})
+    if left_on < membership.joined_on:
+        raise ValidationError(
+            {"left_on": _("退出日期不能早于加入日期（%(d)s）") % {"d": membership.joined_on}}
+        )
     before = snapshot(membership)
-    membership.left_on = left_on or timezone.localdate()
+    membership.left_on = left_on
     membership.full_clean()
     membership.save(update_fields=["left_on"])
     audit_record(
@@ -264,6 +282,14 @@ def meeting_create(
         grid = body.grid
     if grid is not None and grid.village_id != village.pk:
         raise ValidationError(_("网格不属于该村"))
+    if grid is not None and body is not None and body.kind in LEGAL_KINDS:
+        # Their quorum is counted over the whole village (art. 22, 26), never one grid.
+        raise ValidationError(
+            {
+                "grid": _("%(body)s面向全村召开，不能限定在一个网格")
+                % {"body": body.get_kind_display()}
+            }
+        )
     if venue == Meeting.Venue.WUCHANG and not venue_name.strip():
         raise ValidationError({"venue_name": _("请填写屋场名称")})
     meeting = Meeting(
@@ -291,11 +317,13 @@ def agenda_item_add(*, actor, meeting: Meeting, title: str, description: str = "
     meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
     if meeting.status in (Meeting.Status.HELD, Meeting.Status.CANCELLED):
         raise ValidationError(_("会议已结束或已取消，不能再增加议题"))
+    if not title.strip():
+        raise ValidationError({"title": _("请填写议题")})
     position = (
         meeting.agenda_items.order_by("-position").values_list("position", flat=True).first() or 0
     ) + 1
     item = AgendaItem(
-        meeting=meeting, position=position, title=title.strip(), description=description
+        meeting=meeting, position=position, title=title.strip(), description=description.strip()
     )
     return model_create(actor=actor, instance=item, village_id=meeting.village_id)
 
@@ -541,10 +569,17 @@ def motion_create(
     grid: Grid | None = None,
     opens_at: dt.datetime | None = None,
     closes_at: dt.datetime | None = None,
+    rule_version: RuleVersion | None = None,
 ) -> Motion:
     """A motion voted at ``meeting`` (electorate attendees or members) or, without a meeting,
-    a household ballot (one household, one vote) between ``opens_at`` and ``closes_at``."""
+    a household ballot (one household, one vote) between ``opens_at`` and ``closes_at``.
+
+    ``rule_version``: the motion puts this approved version of the village rules to the
+    村民会议; only such a motion can later adopt it (``rule_version_adopt``)."""
     _require_village_manager(actor, village.pk)
+    if rule_version is not None:
+        rule_version = _lock_version(rule_version)
+        _check_rule_vote(rule_version, village, meeting)
     if meeting is not None:
         if meeting.village_id != village.pk:
             raise ValidationError(_("会议不属于该村"))
@@ -581,6 +616,7 @@ def motion_create(
         secret=secret,
         opens_at=opens_at,
         closes_at=closes_at,
+        rule_version=rule_version,
         created_by=actor,
     )
     model_create(actor=actor, instance=motion, village_id=village.pk)
@@ -593,12 +629,20 @@ def motion_create(
 def motion_open(*, actor, motion: Motion, now: dt.datetime | None = None) -> Motion:
     _require_village_manager(actor, motion.village_id)
     motion = (
-        Motion.objects.select_for_update(of=("self",)).select_related("meeting").get(pk=motion.pk)
+        Motion.objects.select_for_update(of=("self",))
+        .select_related("meeting", "rule_version")
+        .get(pk=motion.pk)
     )
     if motion.status != Motion.Status.DRAFT:
         raise ValidationError(_("只有待表决的事项可以开始表决"))
     if motion.meeting is not None and motion.meeting.status != Meeting.Status.ANNOUNCED:
         raise ValidationError(_("会议须已发布通知且尚未结束，才能开始表决"))
+    version = motion.rule_version
+    if version is not None and version.status != RuleVersion.Status.APPROVED:
+        raise ValidationError(
+            _("%(version)s当前状态为“%(status)s”，不再需要表决")
+            % {"version": version, "status": version.get_status_display()}
+        )
     before = snapshot(motion)
     motion.status = Motion.Status.OPEN
     if motion.opens_at is None:
@@ -670,6 +714,14 @@ def _check_voter(motion: Motion, resident: Resident | None, household: Household
         if household is None or resident is not None:
             raise ValidationError(_("按户表决以户为单位投票"))
         if not selectors.motion_eligible_households(motion=motion).filter(pk=household.pk).exists():
+            in_area = household.village_id == motion.village_id and (
+                motion.grid_id is None or household.grid_id == motion.grid_id
+            )
+            if in_area:
+                raise ValidationError(
+                    _("%(number)s户已无在村或外出的成员（均已迁出或死亡），不参加按户表决")
+                    % {"number": household.number}
+                )
             raise ValidationError(_("该户不在本次表决范围内"))
         return
     if resident is None or household is not None:
@@ -721,6 +773,10 @@ def _vote_cast(*, actor, motion, choice, resident, household, now) -> None:
     )
     if motion.status != Motion.Status.OPEN:
         raise ValidationError(_("该事项不在表决中"))
+    if motion.opens_at is not None and now < motion.opens_at:
+        raise ValidationError(
+            _("表决尚未开始，%(when)s起才能投票") % {"when": _local(motion.opens_at)}
+        )
     if motion.closes_at is not None and now >= motion.closes_at:
         raise ValidationError(_("表决已截止"))
     _check_voter(motion, resident, household)
@@ -751,7 +807,52 @@ def _vote_cast(*, actor, motion, choice, resident, household, now) -> None:
         )
 
 
+def _check_rule_vote(version: RuleVersion, village: Village, meeting: Meeting | None) -> None:
+    if version.rule.village_id != village.pk:
+        raise ValidationError(_("该版本村规民约不属于本村"))
+    _require_step(version, "put_to_vote")
+    body = meeting.body if meeting is not None else None
+    if body is not None and body.is_representatives_assembly:
+        raise ValidationError(ART_27_REFUSAL)
+    if body is None or not body.is_villagers_assembly:
+        raise ValidationError(
+            {"meeting": _("村规民约须提交村民会议表决，请选择本村村民会议的会议")}
+        )
+
+
 # --- village rules -----------------------------------------------------------------------
+
+ART_27_REFUSAL = gettext_lazy(
+    "村民代表会议无权制定或修改村规民约，须由村民会议表决通过（《村民委员会组织法》第二十七条）"
+)
+
+_S = RuleVersion.Status
+# Every step of a version's life: the one status it may be taken from, what it is called in
+# a refusal, and the status it leads to. Each service checks its step here; the tests walk
+# the table to try every step from every other status.
+RULE_VERSION_STEPS: dict[str, tuple[str, str, tuple[str, ...]]] = {
+    "article_save": (_S.DRAFTING, gettext_lazy("修改条款"), ()),
+    "open_consultation": (_S.DRAFTING, gettext_lazy("公开征求意见"), (_S.CONSULTATION,)),
+    "submit_review": (_S.CONSULTATION, gettext_lazy("提交合法性审查"), (_S.REVIEW,)),
+    "review": (_S.REVIEW, gettext_lazy("进行合法性审查"), (_S.APPROVED, _S.DRAFTING)),
+    "put_to_vote": (_S.APPROVED, gettext_lazy("提交村民会议表决"), ()),
+    "adopt": (_S.APPROVED, gettext_lazy("登记村民会议通过"), (_S.ADOPTED,)),
+    "file": (_S.ADOPTED, gettext_lazy("备案"), (_S.FILED,)),
+    "bring_into_force": (_S.FILED, gettext_lazy("施行"), (_S.IN_FORCE,)),
+}
+
+
+def _require_step(version: RuleVersion, step: str) -> None:
+    required, label, _leads_to = RULE_VERSION_STEPS[step]
+    if version.status != required:
+        raise ValidationError(
+            _("当前状态为“%(status)s”，不能%(action)s；只有“%(allowed)s”状态的版本可以%(action)s")
+            % {
+                "status": version.get_status_display(),
+                "action": label,
+                "allowed": RuleVersion.Status(required).label,
+            }
+        )
 
 
 def _lock_version(version: RuleVersion) -> RuleVersion:
@@ -772,13 +873,6 @@ def _transition(actor, version: RuleVersion, action: str, before: dict, fields: 
         before=before,
         after=snapshot(version),
         village_id=version.rule.village_id,
-    )
-
-
-def _refuse(version: RuleVersion, action_label: str, allowed: str) -> None:
-    raise ValidationError(
-        _("当前状态为“%(status)s”，不能%(action)s；只有“%(allowed)s”状态的版本可以%(action)s")
-        % {"status": version.get_status_display(), "action": action_label, "allowed": allowed}
     )
 
 
@@ -812,8 +906,9 @@ def article_save(
     """Add or rewrite article ``number`` of a version that is still being drafted."""
     version = _lock_version(version)
     _require_village_manager(actor, version.rule.village_id)
-    if version.status != RuleVersion.Status.DRAFTING:
-        raise ValidationError(_("只有起草中的版本可以修改条款"))
+    _require_step(version, "article_save")
+    if not 1 <= number <= MAX_ARTICLES:
+        raise ValidationError({"number": _("条号须在1到%(n)d之间") % {"n": MAX_ARTICLES}})
     if not text.strip():
         raise ValidationError({"text": _("请填写条文")})
     article = Article.objects.filter(version=version, number=number).first()
@@ -838,8 +933,7 @@ def article_save(
 def rule_version_open_consultation(*, actor, version: RuleVersion, until: dt.date) -> RuleVersion:
     version = _lock_version(version)
     _require_village_manager(actor, version.rule.village_id)
-    if version.status != RuleVersion.Status.DRAFTING:
-        _refuse(version, _("公开征求意见"), RuleVersion.Status.DRAFTING.label)
+    _require_step(version, "open_consultation")
     if until < timezone.localdate():
         raise ValidationError({"until": _("征求意见截止日期不能早于今天")})
     before = snapshot(version)
@@ -902,8 +996,7 @@ def comment_add(
 def rule_version_submit_review(*, actor, version: RuleVersion) -> RuleVersion:
     version = _lock_version(version)
     _require_village_manager(actor, version.rule.village_id)
-    if version.status != RuleVersion.Status.CONSULTATION:
-        _refuse(version, _("提交合法性审查"), RuleVersion.Status.CONSULTATION.label)
+    _require_step(version, "submit_review")
     before = snapshot(version)
     version.status = RuleVersion.Status.REVIEW
     _transition(actor, version, "rule_review_submit", before, ["status"])
@@ -915,8 +1008,7 @@ def rule_version_review(*, actor, version: RuleVersion, approve: bool, opinion: 
     """Township legality review: approve, or return to drafting with a written opinion."""
     version = _lock_version(version)
     _require_township_staff(actor, version.rule.village)
-    if version.status != RuleVersion.Status.REVIEW:
-        _refuse(version, _("进行合法性审查"), RuleVersion.Status.REVIEW.label)
+    _require_step(version, "review")
     opinion = opinion.strip()
     if not approve and not opinion:
         raise ValidationError({"opinion": _("退回修改须写明审查意见")})
@@ -942,25 +1034,57 @@ def rule_version_review(*, actor, version: RuleVersion, approve: bool, opinion: 
 
 
 @transaction.atomic
-def rule_version_adopt(*, actor, version: RuleVersion, motion: Motion) -> RuleVersion:
-    """Record adoption by a passed motion of a valid 村民会议 (art. 27: only the 村民会议
-    adopts or amends village rules; a 村民代表会议 may not)."""
+def rule_version_put_to_vote(
+    *, actor, version: RuleVersion, meeting: Meeting, secret: bool = False
+) -> Motion:
+    """Put an approved version to a meeting of the 村民会议: the motion that alone can adopt it."""
     version = _lock_version(version)
     _require_village_manager(actor, version.rule.village_id)
-    if version.status != RuleVersion.Status.APPROVED:
-        _refuse(version, _("提交村民会议通过"), RuleVersion.Status.APPROVED.label)
+    _require_step(version, "put_to_vote")
+    return motion_create(
+        actor=actor,
+        village=version.rule.village,
+        meeting=meeting,
+        title=_("表决通过《%(title)s》（第%(n)d版）")
+        % {"title": version.title, "n": version.number},
+        text=_("审查通过的%(version)s，提请村民会议表决。") % {"version": version},
+        secret=secret,
+        rule_version=version,
+    )
+
+
+@transaction.atomic
+def rule_version_adopt(*, actor, version: RuleVersion, motion: Motion) -> RuleVersion:
+    """Record adoption by a valid 村民会议 vote on this very version (art. 27: only the 村民会议
+    adopts or amends village rules; a 村民代表会议 may not). The motion must have been put to
+    the vote for this version, opened after the legality review approved it, and passed."""
+    version = _lock_version(version)
+    _require_village_manager(actor, version.rule.village_id)
+    _require_step(version, "adopt")
     motion = Motion.objects.select_related("meeting__body").get(pk=motion.pk)
     if motion.village_id != version.rule.village_id:
         raise ValidationError(_("该表决事项不属于本村"))
     body = motion.meeting.body if motion.meeting else None
     if body is not None and body.is_representatives_assembly:
-        raise ValidationError(
-            _(
-                "村民代表会议无权制定或修改村规民约，须由村民会议表决通过（《村民委员会组织法》第二十七条）"
-            )
-        )
+        raise ValidationError(ART_27_REFUSAL)
     if body is None or not body.is_villagers_assembly:
         raise ValidationError(_("村规民约须由村民会议表决通过，该表决不是村民会议的表决"))
+    if motion.rule_version_id != version.pk:
+        raise ValidationError(
+            _(
+                "“%(motion)s”不是就本版本村规民约进行的表决，不能作为通过依据；"
+                "请在本版本页面“提交村民会议表决”，在村民会议上表决后再登记"
+            )
+            % {"motion": motion.title}
+        )
+    approved_at = version.reviewed_at
+    if motion.opens_at is None or approved_at is None or motion.opens_at <= approved_at:
+        raise ValidationError(
+            _("该表决开始于本版本合法性审查通过（%(approved)s）之前，不能作为通过依据")
+            % {"approved": _local(approved_at)}
+        )
+    if motion.meeting.status == Meeting.Status.CANCELLED:
+        raise ValidationError(_("该会议已取消，其表决不能作为通过依据"))
     if motion.status != Motion.Status.CLOSED:
         raise ValidationError(_("该表决尚未结束"))
     if RuleVersion.objects.filter(adopted_by=motion).exists():
@@ -978,13 +1102,16 @@ def rule_version_adopt(*, actor, version: RuleVersion, motion: Motion) -> RuleVe
     return version
 
 
+def _local(moment: dt.datetime | None) -> str:
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else "—"
+
+
 @transaction.atomic
 def rule_version_file(*, actor, version: RuleVersion) -> RuleVersion:
     """备案 with the township."""
     version = _lock_version(version)
     _require_township_staff(actor, version.rule.village)
-    if version.status != RuleVersion.Status.ADOPTED:
-        _refuse(version, _("备案"), RuleVersion.Status.ADOPTED.label)
+    _require_step(version, "file")
     before = snapshot(version)
     version.status = RuleVersion.Status.FILED
     version.filed_by, version.filed_at = actor, timezone.now()
@@ -1001,8 +1128,7 @@ def rule_version_bring_into_force(
     VillageRule.objects.select_for_update().get(pk=version.rule_id)
     version = _lock_version(version)
     _require_village_manager(actor, version.rule.village_id)
-    if version.status != RuleVersion.Status.FILED:
-        _refuse(version, _("施行"), RuleVersion.Status.FILED.label)
+    _require_step(version, "bring_into_force")
     now = timezone.now()
     for old in RuleVersion.objects.select_for_update().filter(
         rule_id=version.rule_id, status=RuleVersion.Status.IN_FORCE

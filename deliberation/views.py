@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template import TemplateDoesNotExist
 from django.template.loader import get_template
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -45,6 +46,13 @@ def _flash_errors(request: HttpRequest, exc: ValidationError) -> None:
 
 def _int_param(request: HttpRequest, name: str) -> int | None:
     return parse_id(request.GET.get(name, ""))
+
+
+def _path_id(value: str) -> int:
+    number = parse_id(value)
+    if number is None:
+        raise Http404
+    return number
 
 
 # --- bodies ------------------------------------------------------------------------------
@@ -87,19 +95,44 @@ def body_create(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def body_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """Members (add, end), and a council's quorum and majority: three forms on one page."""
     scope = _staff(request)
     body = selectors.body_get(scope=scope, pk=pk)
     residents = Resident.objects.filter(
         household__village_id=body.village_id, status__in=selectors.LIVING
     ).select_related("household")
-    is_rules = request.method == "POST" and "rules-quorum_numerator" in request.POST
+    posted = request.POST if request.method == "POST" else None
+    is_rules = posted is not None and "rules-quorum_numerator" in posted
+    is_end = posted is not None and "end-membership" in posted
+    is_add = posted is not None and not (is_rules or is_end)
     rules_form = forms.BodyRulesForm(
-        request.POST if is_rules else None,
+        posted if is_rules else None,
         prefix="rules",
         initial={f: getattr(body, f) for f in forms.BodyRulesForm.base_fields},
     )
-    form = forms.MemberForm(request.POST if not is_rules else None, residents=residents)
-    if is_rules and rules_form.is_valid():
+    form = forms.MemberForm(posted if is_add else None, residents=residents)
+    end_form = forms.MembershipEndForm(
+        posted if is_end else None,
+        prefix="end",
+        memberships=selectors.body_active_memberships(body=body),
+    )
+    if is_end and end_form.is_valid():
+        membership = end_form.cleaned_data["membership"]
+        try:
+            services.membership_end(
+                actor=request.user,
+                membership=membership,
+                left_on=end_form.cleaned_data["left_on"],
+            )
+        except ValidationError as exc:
+            _service_errors(end_form, exc)
+        else:
+            messages.success(
+                request,
+                _("%(name)s已退出%(body)s") % {"name": membership.resident.name, "body": body.name},
+            )
+            return redirect("deliberation:body_detail", pk=body.pk)
+    elif is_rules and rules_form.is_valid():
         try:
             services.body_rules_update(actor=request.user, body=body, **rules_form.cleaned_data)
         except ValidationError as exc:
@@ -107,7 +140,7 @@ def body_detail(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("表决规则已更新"))
             return redirect("deliberation:body_detail", pk=body.pk)
-    elif request.method == "POST" and not is_rules and form.is_valid():
+    elif is_add and form.is_valid():
         try:
             services.membership_add(
                 actor=request.user,
@@ -123,7 +156,7 @@ def body_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "deliberation/body_detail.html",
-        {"body": body, "form": form, "rules_form": rules_form},
+        {"body": body, "form": form, "rules_form": rules_form, "end_form": end_form},
     )
 
 
@@ -176,13 +209,27 @@ def meeting_create(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """The meeting, and a form to add an agenda item while it has not been held."""
     scope = _staff(request)
-    meeting = selectors.meeting_get(scope=scope, pk=pk)
+    meeting = selectors.meeting_get(scope=scope, pk=pk, with_requests=True)
+    agenda_form = forms.AgendaItemForm(request.POST or None, prefix="agenda")
+    if request.method == "POST" and agenda_form.is_valid():
+        try:
+            services.agenda_item_add(
+                actor=request.user, meeting=meeting, **agenda_form.cleaned_data
+            )
+        except ValidationError as exc:
+            _service_errors(agenda_form, exc)
+        else:
+            messages.success(request, _("已增加议题"))
+            return redirect("deliberation:meeting_detail", pk=pk)
     return render(
         request,
         "deliberation/meeting_detail.html",
         {
             "meeting": meeting,
+            "agenda_form": agenda_form,
+            "request_links": getattr(meeting, "visible_request_links", []),
             "attendance_count": meeting.attendances.count(),
             "conclude_form": forms.ConcludeForm(),
             "cancel_form": forms.CancelForm(),
@@ -377,14 +424,18 @@ def ballot_create(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def motion_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    """The computed result, with the reasons."""
+    """The computed result, with the reasons. An open secret ballot shows only how many have
+    voted: running counts per choice, compared before and after a vote, would reveal it."""
     motion = selectors.motion_get(scope=_staff(request), pk=pk)
+    sealed = selectors.motion_tallies_sealed(motion)
     return render(
         request,
         "deliberation/motion_detail.html",
         {
             "motion": motion,
-            "outcome": selectors.motion_outcome(motion=motion),
+            "sealed": sealed,
+            "voted_count": selectors.motion_voted_count(motion=motion),
+            "outcome": None if sealed else selectors.motion_outcome(motion=motion),
             "provisional": motion.status != Motion.Status.CLOSED,
             "votes": selectors.open_votes(motion=motion) if not motion.secret else [],
         },
@@ -452,7 +503,10 @@ def motion_vote(request: HttpRequest, pk: int) -> HttpResponse:
             "motion": motion,
             "form": form,
             "pending_count": len(pending),
-            "tally": selectors.motion_tally(motion=motion),
+            "voted_count": selectors.motion_voted_count(motion=motion),
+            "not_started": motion.status == Motion.Status.OPEN
+            and motion.opens_at is not None
+            and motion.opens_at > timezone.now(),
         },
     )
 
@@ -497,6 +551,7 @@ RULE_ACTIONS = {
     ),
     "submit": (None, services.rule_version_submit_review, _("提交合法性审查")),
     "review": (forms.ReviewForm, services.rule_version_review, _("合法性审查")),
+    "vote": (forms.PutToVoteForm, services.rule_version_put_to_vote, _("提交村民会议表决")),
     "adopt": (forms.AdoptForm, services.rule_version_adopt, _("登记村民会议表决结果")),
     "file": (None, services.rule_version_file, _("备案")),
     "in_force": (forms.InForceForm, services.rule_version_bring_into_force, _("施行")),
@@ -509,9 +564,11 @@ def _rule_forms(version: RuleVersion, data=None, action: str | None = None) -> d
     for name, (form_class, _service, _label) in RULE_ACTIONS.items():
         if form_class is None:
             continue
-        kwargs = (
-            {"motions": selectors.adoptable_motions(version=version)} if name == "adopt" else {}
-        )
+        kwargs = {}
+        if name == "adopt":
+            kwargs = {"motions": selectors.adoptable_motions(version=version)}
+        elif name == "vote":
+            kwargs = {"meetings": selectors.assembly_meetings_for_vote(version=version)}
         built[name] = form_class(data if name == action else None, prefix=name, **kwargs)
     return built
 
@@ -531,13 +588,16 @@ def rule_version_detail(request: HttpRequest, pk: int, action: str | None = None
             if action == "review":
                 kwargs = {"approve": kwargs["decision"] == "approve", "opinion": kwargs["opinion"]}
             try:
-                service(actor=request.user, version=version, **kwargs)
+                result = service(actor=request.user, version=version, **kwargs)
             except ValidationError as exc:
                 if form is not None:
                     _service_errors(form, exc)
                 else:
                     _flash_errors(request, exc)
             else:
+                if action == "vote":
+                    messages.success(request, _("已提交村民会议表决，请在会议上开始表决"))
+                    return redirect("deliberation:motion_detail", pk=result.pk)
                 messages.success(request, _("操作成功"))
                 return redirect("deliberation:rule_version_detail", pk=pk)
     return render(
@@ -547,6 +607,7 @@ def rule_version_detail(request: HttpRequest, pk: int, action: str | None = None
             "version": version,
             "forms": action_forms,
             "is_township": scope.is_township,
+            "motions": selectors.rule_version_motions(version=version),
             "coverage": selectors.commitment_coverage(
                 village_id=version.rule.village_id, version=version
             )
@@ -653,7 +714,7 @@ def public_rules(request: HttpRequest, village_code: str) -> HttpResponse:
 
 def public_article(request: HttpRequest, village_code: str, number: int) -> HttpResponse:
     village = selectors.public_village(code=village_code)
-    article = selectors.public_article(village=village, number=int(number))
+    article = selectors.public_article(village=village, number=_path_id(number))
     points_rules = []
     if hasattr(article, "points_rules"):
         # Present once the points app cites articles (PointsRule.legal_basis).
@@ -678,7 +739,7 @@ def _comment_allowed(request: HttpRequest) -> bool:
 def public_consultation(request: HttpRequest, village_code: str, pk: int) -> HttpResponse:
     """The draft under consultation, with a comment form (residents' own words, per article)."""
     village = selectors.public_village(code=village_code)
-    version = selectors.public_consultation(village=village, pk=int(pk))
+    version = selectors.public_consultation(village=village, pk=_path_id(pk))
     articles = list(version.articles.all())
     scope = scope_of(request.user)
     on_behalf = scope.is_representative and scope.village_id == village.pk

@@ -521,3 +521,236 @@ def test_grid_consultation_meeting_is_limited_to_its_grid(village, grid, other_g
     assert meeting.grid == grid
     with pytest.raises(ValidationError, match="不在本次会议的范围内"):
         services.attendance_set(actor=village_clerk, meeting=meeting, resident_ids=[outsider.pk])
+
+
+def _last_household(grid, last_member_status):
+    """A household whose head died; its one other member has ``last_member_status``."""
+    from tests.factories import HouseholdFactory, ResidentFactory
+
+    household = HouseholdFactory(grid=grid)
+    ResidentFactory(
+        household=household, birth_date=dt.date(1940, 1, 1), status=Resident.Status.DECEASED
+    )
+    ResidentFactory(household=household, birth_date=dt.date(1970, 1, 1), status=last_member_status)
+    return household
+
+
+# The household counts while anyone is 在村 or 外出; once the last one moved out or died, not.
+GONE_OR_NOT = [
+    (Resident.Status.MOVED, False),
+    (Resident.Status.DECEASED, False),
+    (Resident.Status.AWAY, True),
+    (Resident.Status.PRESENT, True),
+]
+
+
+class TestHouseholdsWithNobodyLeft:
+    @pytest.mark.parametrize(("last_status", "still_counts"), GONE_OR_NOT)
+    def test_two_thirds_of_households_leaves_out_households_with_nobody_left(
+        self, last_status, still_counts, village, grid, village_clerk
+    ):
+        # Given 3 households of 3 adults each, and a 4th whose last member is ``last_status``
+        households = households_with_adults(grid, 3, adults_each=3)
+        _last_household(grid, last_status)
+        body = villagers_assembly(village_clerk, village)
+        meeting = open_meeting(village_clerk, village, body=body)
+        # When one adult of each of two households attends (2 of 9 adults: no quorum by adults)
+        first_of = [Resident.objects.filter(household=h).order_by("id")[0] for h in households]
+        services.attendance_set(
+            actor=village_clerk, meeting=meeting, resident_ids=[r.pk for r in first_of[:2]]
+        )
+        motion = services.motion_create(
+            actor=village_clerk, village=village, meeting=meeting, title="事项"
+        )
+        services.motion_open(actor=village_clerk, motion=motion)
+        for resident in first_of[:2]:
+            services.vote_cast(actor=village_clerk, motion=motion, resident=resident, choice="yes")
+        services.meeting_conclude(actor=village_clerk, meeting=meeting, minutes="记录")
+        motion.refresh_from_db()
+        outcome = selectors.motion_outcome(motion=motion)
+        # Then 2 of 3 households is two thirds; 2 of 4 is not
+        total = 4 if still_counts else 3
+        assert f"到会代表户2户，全村{total}户" in outcome.reasons[1]
+        assert motion.eligible_households == total
+        assert outcome.valid is not still_counts
+
+    @pytest.mark.parametrize(("last_status", "still_counts"), GONE_OR_NOT)
+    def test_household_ballot_leaves_out_households_with_nobody_left(
+        self, last_status, still_counts, village, grid, village_clerk
+    ):
+        households = households_with_adults(grid, 3)
+        last = _last_household(grid, last_status)
+        motion = services.motion_create(
+            actor=village_clerk,
+            village=village,
+            title="改造方案",
+            opens_at=timezone.now() - dt.timedelta(hours=1),
+            closes_at=timezone.now() + dt.timedelta(days=3),
+        )
+        services.motion_open(actor=village_clerk, motion=motion)
+        for household in households[:2]:
+            services.vote_cast(
+                actor=village_clerk, motion=motion, household=household, choice="yes"
+            )
+        pending = set(selectors.motion_voters_pending(motion=motion))
+        assert (last in pending) is still_counts
+        if not still_counts:
+            with pytest.raises(ValidationError, match="已无在村或外出的成员"):
+                services.vote_cast(actor=village_clerk, motion=motion, household=last, choice="no")
+            assert Vote.objects.filter(motion=motion).count() == 2
+        services.motion_close(actor=village_clerk, motion=motion)
+        motion.refresh_from_db()
+        outcome = selectors.motion_outcome(motion=motion)
+        # 2 of 3 households voted is more than half; 2 of 4 is not
+        assert motion.eligible_households == (4 if still_counts else 3)
+        assert outcome.valid is not still_counts
+
+    def test_proxy_for_a_household_with_nobody_left_is_refused(self, village, grid, village_clerk):
+        holder = _residents(households_with_adults(grid, 1))[0]
+        gone = _last_household(grid, Resident.Status.MOVED)
+        meeting = open_meeting(
+            village_clerk, village, body=villagers_assembly(village_clerk, village)
+        )
+        with pytest.raises(ValidationError, match="受托代表的户不在本次会议的范围内"):
+            services.attendance_set(
+                actor=village_clerk,
+                meeting=meeting,
+                resident_ids=[holder.pk],
+                proxies={holder.pk: gone.pk},
+            )
+
+
+class TestBallotPeriod:
+    def test_vote_before_the_ballot_opens_is_refused(self, village, grid, village_clerk):
+        # Given a household ballot opened in advance for tomorrow
+        households = households_with_adults(grid, 2)
+        opens = timezone.now() + dt.timedelta(days=1)
+        motion = services.motion_create(
+            actor=village_clerk,
+            village=village,
+            title="改造方案",
+            opens_at=opens,
+            closes_at=opens + dt.timedelta(days=3),
+        )
+        services.motion_open(actor=village_clerk, motion=motion)
+        # When a vote is recorded today, it is refused with the opening time
+        with pytest.raises(ValidationError, match="表决尚未开始"):
+            services.vote_cast(
+                actor=village_clerk, motion=motion, household=households[0], choice="yes"
+            )
+        assert not Vote.objects.filter(motion=motion).exists()
+        # And at the opening time it is accepted
+        services.vote_cast(
+            actor=village_clerk, motion=motion, household=households[0], choice="yes", now=opens
+        )
+        assert Vote.objects.filter(motion=motion).count() == 1
+
+    def test_secret_vote_before_the_ballot_opens_leaves_no_receipt(
+        self, village, grid, village_clerk
+    ):
+        household = households_with_adults(grid, 1)[0]
+        opens = timezone.now() + dt.timedelta(hours=2)
+        motion = services.motion_create(
+            actor=village_clerk,
+            village=village,
+            title="改造方案",
+            secret=True,
+            opens_at=opens,
+            closes_at=opens + dt.timedelta(days=1),
+        )
+        services.motion_open(actor=village_clerk, motion=motion)
+        with pytest.raises(ValidationError, match="表决尚未开始"):
+            services.vote_cast(actor=village_clerk, motion=motion, household=household, choice="no")
+        assert not VoteReceipt.objects.filter(motion=motion).exists()
+        assert sum(BallotTally.objects.filter(motion=motion).values_list("count", flat=True)) == 0
+
+
+@pytest.mark.parametrize("kind", [BodyKind.VILLAGERS_ASSEMBLY, BodyKind.REPRESENTATIVES_ASSEMBLY])
+def test_village_assemblies_cannot_be_limited_to_one_grid(kind, village, grid, village_clerk):
+    services.village_bodies_ensure(village=village, actor=village_clerk)
+    with pytest.raises(ValidationError, match="面向全村召开，不能限定在一个网格"):
+        services.meeting_create(
+            actor=village_clerk,
+            village=village,
+            body=standard_body(village, kind),
+            grid=grid,
+            kind=Meeting.Kind.SESSION,
+            title="第一网格村民会议",
+            venue=Meeting.Venue.COURTYARD,
+            scheduled_at=timezone.now() + dt.timedelta(days=11),
+        )
+    assert not Meeting.objects.exists()
+
+
+class TestMembershipEnd:
+    def _council_with_chair(self, village, grid, clerk):
+        services.village_bodies_ensure(village=village, actor=clerk)
+        body = standard_body(village, BodyKind.MORAL_COUNCIL)
+        old, new = _residents(households_with_adults(grid, 2))
+        chair = services.membership_add(
+            actor=clerk, body=body, resident=old, role="chair", joined_on=dt.date(2020, 1, 1)
+        )
+        return body, chair, new
+
+    def test_chair_is_replaced_by_ending_the_old_chair(self, village, grid, village_clerk):
+        body, chair, new = self._council_with_chair(village, grid, village_clerk)
+        services.membership_end(actor=village_clerk, membership=chair)
+        services.membership_add(actor=village_clerk, body=body, resident=new, role="chair")
+        active = Membership.objects.filter(body=body, left_on__isnull=True, role="chair")
+        assert list(active.values_list("resident", flat=True)) == [new.pk]
+        chair.refresh_from_db()
+        assert chair.left_on == timezone.localdate()
+        assert AuditEntry.objects.filter(action="membership_end").count() == 1
+
+    @pytest.mark.parametrize(
+        ("left_on", "message"),
+        [
+            (dt.date(2019, 12, 31), "退出日期不能早于加入日期"),
+            (dt.date.today() + dt.timedelta(days=2), "退出日期不能晚于今天"),
+        ],
+    )
+    def test_leaving_date_outside_the_term_is_refused(
+        self, left_on, message, village, grid, village_clerk
+    ):
+        _body, chair, _new = self._council_with_chair(village, grid, village_clerk)
+        with pytest.raises(ValidationError, match=message):
+            services.membership_end(actor=village_clerk, membership=chair, left_on=left_on)
+        chair.refresh_from_db()
+        assert chair.left_on is None
+
+    def test_member_cannot_leave_twice(self, village, grid, village_clerk):
+        _body, chair, _new = self._council_with_chair(village, grid, village_clerk)
+        services.membership_end(actor=village_clerk, membership=chair)
+        with pytest.raises(ValidationError, match="已于.*退出"):
+            services.membership_end(actor=village_clerk, membership=chair)
+
+    def test_other_village_clerk_cannot_end_a_membership(
+        self, village, other_village, grid, village_clerk
+    ):
+        from grids.models import Role
+        from tests.factories import user_with_scope
+
+        _body, chair, _new = self._council_with_chair(village, grid, village_clerk)
+        outsider = user_with_scope(Role.VILLAGE_STAFF, village=other_village)
+        with pytest.raises(PermissionDenied):
+            services.membership_end(actor=outsider, membership=chair)
+        chair.refresh_from_db()
+        assert chair.left_on is None
+
+
+class TestAgendaItemAdd:
+    def test_item_added_after_creation_is_numbered_next(self, village, village_clerk):
+        meeting = open_meeting(village_clerk, village)
+        item = services.agenda_item_add(
+            actor=village_clerk, meeting=meeting, title="  垃圾分类  ", description="说明"
+        )
+        assert (item.position, item.title) == (2, "垃圾分类")
+
+    def test_item_cannot_be_added_to_a_held_meeting_or_without_title(self, village, village_clerk):
+        meeting = open_meeting(village_clerk, village)
+        with pytest.raises(ValidationError, match="请填写议题"):
+            services.agenda_item_add(actor=village_clerk, meeting=meeting, title="  ")
+        services.meeting_conclude(actor=village_clerk, meeting=meeting, minutes="记录")
+        with pytest.raises(ValidationError, match="会议已结束或已取消"):
+            services.agenda_item_add(actor=village_clerk, meeting=meeting, title="补充议题")
+        assert meeting.agenda_items.count() == 1

@@ -259,7 +259,7 @@ class TestPublicPages:
         assert "孝老爱亲" in body
         assert "夜话乡村：人居环境整治" in body
         assert "CDH-001" in body
-        assert "通过村规民约" in body  # the adopting motion's computed result
+        assert "表决通过《长东湖村村规民约》（第1版）" in body  # the adopting motion's result
         assert not PHONE.search(body), PHONE.search(body)
         assert "诉求办理情况" in body  # real counts from governance, no personal data
 
@@ -535,3 +535,376 @@ def standard_body_pk(village):
     from deliberation.models import Body
 
     return Body.objects.get(village=village, kind="moral_council").pk
+
+
+# Per-response tokens, which differ between two renderings of the same page.
+TOKENS = re.compile(r'(name="csrfmiddlewaretoken" value|nonce)="[^"]+"')
+
+
+class TestSecretBallotPage:
+    def _open_secret_ballot(self, village, grid, clerk):
+        households = households_with_adults(grid, 3)
+        motion = services.motion_create(
+            actor=clerk,
+            village=village,
+            title="屋场改造方案",
+            secret=True,
+            opens_at=timezone.now() - dt.timedelta(hours=1),
+            closes_at=timezone.now() + dt.timedelta(days=3),
+        )
+        services.motion_open(actor=clerk, motion=motion)
+        return motion, households
+
+    def test_open_secret_ballot_page_shows_only_how_many_voted(
+        self, village, grid, village_clerk, login
+    ):
+        # Given an open secret household ballot, and the result page read after each vote
+        motion, households = self._open_secret_ballot(village, grid, village_clerk)
+        client = login(village_clerk)
+        url = reverse("deliberation:motion_detail", args=[motion.pk])
+        pages = []
+        for household, choice in zip(households, ["yes", "no", "abstain"], strict=True):
+            services.vote_cast(
+                actor=village_clerk, motion=motion, household=household, choice=choice
+            )
+            pages.append(TOKENS.sub("", client.get(url).content.decode()))
+        # Then each page says how many voted and nothing else changes from one vote to the next
+        for count, page in enumerate(pages, start=1):
+            assert f"已投票 {count} 票" in page
+            assert "tally-figure" not in page and "赞成" not in page
+        assert pages[0].replace("已投票 1 票", "") == pages[1].replace("已投票 2 票", "")
+        # And the vote page shows the count only
+        vote_page = client.get(reverse("deliberation:motion_vote", args=[motion.pk]))
+        assert "已投 3 票" in vote_page.content.decode()
+        assert "tally" not in vote_page.context
+
+    def test_tallies_appear_once_the_secret_ballot_is_closed(
+        self, village, grid, village_clerk, login
+    ):
+        motion, households = self._open_secret_ballot(village, grid, village_clerk)
+        for household, choice in zip(households, ["yes", "yes", "no"], strict=True):
+            services.vote_cast(
+                actor=village_clerk, motion=motion, household=household, choice=choice
+            )
+        services.motion_close(actor=village_clerk, motion=motion)
+        page = (
+            login(village_clerk)
+            .get(reverse("deliberation:motion_detail", args=[motion.pk]))
+            .content.decode()
+        )
+        assert "赞成2票，实际投票户数3，须超过半数：通过" in page
+
+    def test_open_named_ballot_keeps_its_running_tally(self, village, grid, village_clerk, login):
+        """A named (记名) vote lists who chose what anyway; its running tally reveals nothing."""
+        households = households_with_adults(grid, 2)
+        motion = services.motion_create(
+            actor=village_clerk,
+            village=village,
+            title="公开表决",
+            opens_at=timezone.now() - dt.timedelta(hours=1),
+            closes_at=timezone.now() + dt.timedelta(days=3),
+        )
+        services.motion_open(actor=village_clerk, motion=motion)
+        services.vote_cast(
+            actor=village_clerk, motion=motion, household=households[0], choice="yes"
+        )
+        page = (
+            login(village_clerk)
+            .get(reverse("deliberation:motion_detail", args=[motion.pk]))
+            .content.decode()
+        )
+        assert "当前计票" in page and "记名投票明细" in page
+
+    def test_ballot_not_yet_open_says_when_it_opens(self, village, grid, village_clerk, login):
+        households_with_adults(grid, 1)
+        opens = timezone.now() + dt.timedelta(days=1)
+        motion = services.motion_create(
+            actor=village_clerk,
+            village=village,
+            title="改造方案",
+            opens_at=opens,
+            closes_at=opens + dt.timedelta(days=2),
+        )
+        services.motion_open(actor=village_clerk, motion=motion)
+        page = (
+            login(village_clerk)
+            .get(reverse("deliberation:motion_vote", args=[motion.pk]))
+            .content.decode()
+        )
+        assert "表决尚未开始" in page and "记录这一票" not in page
+
+
+class TestMeetingRequests:
+    def test_meeting_page_lists_the_requests_it_dealt_with(
+        self, village, grid, other_grid, representative, village_clerk, login
+    ):
+        from governance import services as governance
+        from tests.governance.factories import report
+
+        # Given a 屋场会 that dealt with a request of the first grid
+        meeting = _wuchang(village_clerk, village)
+        request = report(representative, title="邻里排水纠纷")
+        governance.request_link_meeting(actor=village_clerk, request=request, meeting=meeting)
+        url = reverse("deliberation:meeting_detail", args=[meeting.pk])
+        # Then the village clerk sees it with a link to the request page
+        page = login(village_clerk).get(url).content.decode()
+        assert "邻里排水纠纷" in page
+        assert reverse("staff:request_detail", args=[request.pk]) in page
+        # and the grid leader of the first grid sees it; of another grid, the meeting only
+        leader = user_with_scope(Role.GRID_LEADER, grid=grid)
+        other_leader = user_with_scope(Role.GRID_LEADER, grid=other_grid)
+        assert "邻里排水纠纷" in login(leader).get(url).content.decode()
+        other = login(other_leader).get(url)
+        assert other.status_code == 200 and "邻里排水纠纷" not in other.content.decode()
+
+    def test_meeting_page_query_count_does_not_grow_with_requests(
+        self, village, representative, village_clerk, login
+    ):
+        from governance import services as governance
+        from tests.governance.factories import report
+
+        meeting = _wuchang(village_clerk, village)
+        client = login(village_clerk)
+        url = reverse("deliberation:meeting_detail", args=[meeting.pk])
+
+        def link(n):
+            for i in range(n):
+                request = report(representative, title=f"诉求{i}")
+                governance.request_link_meeting(
+                    actor=village_clerk, request=request, meeting=meeting
+                )
+
+        link(1)
+        small = _count_queries(client, url)
+        link(4)
+        assert _count_queries(client, url) == small
+
+
+class TestAgendaAndMembershipPages:
+    def test_agenda_item_added_from_the_meeting_page(self, village, village_clerk, login):
+        meeting = _wuchang(village_clerk, village)
+        client = login(village_clerk)
+        url = reverse("deliberation:meeting_detail", args=[meeting.pk])
+        refused = client.post(url, {"agenda-title": "", "agenda-description": "说明留着"})
+        assert refused.status_code == 200
+        assert "说明留着" in refused.content.decode()  # kept, with the error
+        assert client.post(url, {"agenda-title": "垃圾分类"}).status_code == 302
+        assert list(meeting.agenda_items.values_list("position", "title")) == [
+            (1, "议题一"),
+            (2, "垃圾分类"),
+        ]
+        assert "垃圾分类" in client.get(url).content.decode()
+
+    def test_held_meeting_offers_no_agenda_form_and_refuses_a_post(
+        self, village, village_clerk, login
+    ):
+        meeting = _wuchang(village_clerk, village)
+        services.meeting_conclude(actor=village_clerk, meeting=meeting, minutes="记录")
+        client = login(village_clerk)
+        url = reverse("deliberation:meeting_detail", args=[meeting.pk])
+        assert "agenda-title" not in client.get(url).content.decode()
+        refused = client.post(url, {"agenda-title": "补充议题"})
+        assert "会议已结束或已取消" in refused.content.decode()
+        assert meeting.agenda_items.count() == 1
+
+    def test_chair_replaced_from_the_body_page(self, village, grid, village_clerk, login):
+        from deliberation.models import Membership
+
+        services.village_bodies_ensure(village=village, actor=village_clerk)
+        body_pk = standard_body_pk(village)
+        old, new = Resident.objects.filter(household__in=households_with_adults(grid, 2))
+        from deliberation.models import Body
+
+        body = Body.objects.get(pk=body_pk)
+        chair = services.membership_add(actor=village_clerk, body=body, resident=old, role="chair")
+        client = login(village_clerk)
+        url = reverse("deliberation:body_detail", args=[body_pk])
+        page = client.get(url).content.decode()
+        assert "办理退出" in page
+        today = timezone.localdate().isoformat()
+        ended = client.post(url, {"end-membership": chair.pk, "end-left_on": today})
+        assert ended.status_code == 302
+        added = client.post(url, {"resident": new.pk, "role": "chair"})
+        assert added.status_code == 302
+        active = Membership.objects.filter(body=body, left_on__isnull=True, role="chair")
+        assert list(active.values_list("resident_id", flat=True)) == [new.pk]
+
+    def test_other_village_body_page_is_404(self, village, other_village, login):
+        clerk = user_with_scope(Role.VILLAGE_STAFF, village=other_village)
+        services.village_bodies_ensure(village=village, actor=None)
+        url = reverse("deliberation:body_detail", args=[standard_body_pk(village)])
+        assert (
+            login(clerk).post(url, {"end-membership": 1, "end-left_on": "2026-01-01"}).status_code
+            == 404
+        )
+
+
+class TestPutToVotePage:
+    def test_approved_version_is_put_to_an_assembly_meeting_and_adopted(
+        self, village, grid, village_clerk, township_staff, login
+    ):
+        # Given an approved version, a road vote already taken, and a 村民会议 announced
+        from deliberation.models import BodyKind
+        from tests.deliberation.factories import standard_body
+        from tests.deliberation.test_rules import _approved
+
+        version = _approved(village_clerk, township_staff, village)
+        services.village_bodies_ensure(village=village, actor=village_clerk)
+        assembly = standard_body(village, BodyKind.VILLAGERS_ASSEMBLY)
+        meeting = open_meeting(village_clerk, village, body=assembly, title="村民会议")
+        client = login(village_clerk)
+        url = reverse("deliberation:rule_version_detail", args=[version.pk])
+        page = client.get(url).content.decode()
+        assert "提交村民会议表决" in page and "还没有已结束的村民会议表决" in page
+        # When the clerk puts it to the meeting from the version page
+        response = client.post(
+            reverse("deliberation:rule_version_action", args=[version.pk, "vote"]),
+            {"vote-meeting": meeting.pk},
+        )
+        motion = Motion.objects.get(rule_version=version)
+        assert response.status_code == 302 and response["Location"].endswith(f"/{motion.pk}/")
+        assert motion.meeting == meeting and "第1版" in motion.title
+
+    def test_version_cannot_be_put_to_a_meeting_that_is_not_the_assembly(
+        self, village, village_clerk, township_staff, login
+    ):
+        from tests.deliberation.test_rules import _approved
+
+        version = _approved(village_clerk, township_staff, village)
+        wuchang = _wuchang(village_clerk, village)
+        response = login(village_clerk).post(
+            reverse("deliberation:rule_version_action", args=[version.pk, "vote"]),
+            {"vote-meeting": wuchang.pk},
+        )
+        assert response.status_code == 200
+        assert not Motion.objects.filter(rule_version=version).exists()
+
+
+YEARS_OUT_OF_RANGE = ["0001", "1999", "2101", "9999"]
+
+
+class TestBadDatesAndNumbers:
+    """Dates and numbers typed into forms: a clear message, never a 500."""
+
+    @pytest.mark.parametrize("year", YEARS_OUT_OF_RANGE)
+    def test_meeting_time_out_of_range(self, year, village, village_clerk, login):
+        response = login(village_clerk).post(
+            reverse("deliberation:meeting_create"),
+            {
+                "village": village.pk,
+                "kind": "yehua",
+                "title": "夜话乡村",
+                "venue": "courtyard",
+                "scheduled_at": f"{year}-01-01T00:00",
+                "notice_text": "通知",
+            },
+        )
+        assert response.status_code == 200
+        assert "请填写2000年至2100年之间的日期" in response.content.decode()
+        assert not Meeting.objects.exists()
+
+    @pytest.mark.parametrize("value", ["0000-01-01T00:00", "2030-13-01T00:00", "明天晚上"])
+    def test_meeting_time_not_a_date(self, value, village, village_clerk, login):
+        response = login(village_clerk).post(
+            reverse("deliberation:meeting_create"),
+            {
+                "village": village.pk,
+                "kind": "yehua",
+                "title": "夜话乡村",
+                "venue": "courtyard",
+                "scheduled_at": value,
+                "notice_text": "通知",
+            },
+        )
+        assert response.status_code == 200
+        assert not Meeting.objects.exists()
+
+    @pytest.mark.parametrize("year", YEARS_OUT_OF_RANGE)
+    def test_ballot_period_out_of_range(self, year, village, village_clerk, login):
+        response = login(village_clerk).post(
+            reverse("deliberation:ballot_create"),
+            {
+                "village": village.pk,
+                "title": "改造方案",
+                "opens_at": f"{year}-01-01T00:00",
+                "closes_at": f"{year}-12-31T23:59",
+            },
+        )
+        assert response.status_code == 200
+        assert "请填写2000年至2100年之间的日期" in response.content.decode()
+        assert not Motion.objects.exists()
+
+    @pytest.mark.parametrize("year", YEARS_OUT_OF_RANGE)
+    def test_rule_dates_out_of_range(self, year, village, grid, village_clerk, login):
+        draft = services.rule_version_create(
+            actor=village_clerk, village=village, title="草案", articles=[("", "条文")]
+        )
+        client = login(village_clerk)
+        response = client.post(
+            reverse("deliberation:rule_version_action", args=[draft.pk, "consultation"]),
+            {"consultation-until": f"{year}-06-01"},
+        )
+        assert response.status_code == 200
+        assert "请填写2000年至2100年之间的日期" in response.content.decode()
+        assert RuleVersion.objects.get(pk=draft.pk).status == RuleVersion.Status.DRAFTING
+
+    @pytest.mark.parametrize("year", YEARS_OUT_OF_RANGE)
+    def test_commitment_and_leaving_dates_out_of_range(
+        self, year, village, grid, village_clerk, township_staff, login
+    ):
+        version = _in_force(village_clerk, township_staff, village, grid)
+        client = login(village_clerk)
+        household = version.rule.village.households.first()
+        response = client.post(
+            reverse("deliberation:commitments"),
+            {"household": [household.pk], "signed_on": f"{year}-01-01"},
+        )
+        assert response.status_code == 200
+        assert "请填写2000年至2100年之间的日期" in response.content.decode()
+        assert not version.commitments.exists()
+        body = version.adopted_by.meeting.body
+        moral = standard_body_pk(village)
+        from deliberation.models import Body
+
+        services.membership_add(
+            actor=village_clerk,
+            body=Body.objects.get(pk=moral),
+            resident=Resident.objects.filter(household__village=village).first(),
+        )
+        ended = client.post(
+            reverse("deliberation:body_detail", args=[moral]),
+            {
+                "end-membership": Body.objects.get(pk=moral).memberships.get().pk,
+                "end-left_on": f"{year}-01-01",
+            },
+        )
+        assert ended.status_code == 200 and body.pk != moral
+        assert "请填写2000年至2100年之间的日期" in ended.content.decode()
+
+    @pytest.mark.parametrize("number", ["99999999999999999999", "²", "0", "1000"])
+    def test_article_number_out_of_range(self, number, village, village_clerk, login):
+        draft = services.rule_version_create(
+            actor=village_clerk, village=village, title="草案", articles=[("", "条文")]
+        )
+        response = login(village_clerk).post(
+            reverse("deliberation:rule_version_action", args=[draft.pk, "article"]),
+            {"article-number": number, "article-text": "新条文"},
+        )
+        assert response.status_code == 200
+        assert draft.articles.count() == 1
+
+    @pytest.mark.parametrize("pk", ["99999999999999999999", "9223372036854775808"])
+    def test_public_pages_with_huge_ids_are_404(self, pk, client, village):
+        assert client.get(f"/p/{village.code}/consultation/{pk}/").status_code == 404
+        assert client.get(f"/p/{village.code}/rules/9999/").status_code == 404
+
+
+def test_member_form_proposes_member_not_chair(village, village_clerk, login):
+    """A clerk adding the second member must not be refused for a 会长 they did not choose."""
+    services.village_bodies_ensure(village=village, actor=village_clerk)
+    page = (
+        login(village_clerk)
+        .get(reverse("deliberation:body_detail", args=[standard_body_pk(village)]))
+        .content.decode()
+    )
+    assert re.search(r'<option value="member"\s+selected>', page)

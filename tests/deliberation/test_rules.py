@@ -12,6 +12,7 @@ from deliberation.models import (
     BodyKind,
     Comment,
     Commitment,
+    Meeting,
     Motion,
     RuleReview,
     RuleVersion,
@@ -39,9 +40,18 @@ def _approved(clerk, township_staff, village, articles=ARTICLES):
     )
 
 
-def _assembly_motion(clerk, village, grid, *, body_kind=BodyKind.VILLAGERS_ASSEMBLY, yes=None):
+def _assembly_motion(
+    clerk,
+    village,
+    grid,
+    *,
+    body_kind=BodyKind.VILLAGERS_ASSEMBLY,
+    yes=None,
+    version=None,
+    title="通过村规民约",
+):
     """A closed motion of the village's assembly, every adult present, ``yes`` in favour
-    (all but one by default)."""
+    (all but one by default); put to the vote for ``version`` when one is given."""
     households_with_adults(grid, 4)
     people = list(Resident.objects.filter(household__village=village).order_by("id"))
     services.village_bodies_ensure(village=village, actor=clerk)
@@ -51,9 +61,10 @@ def _assembly_motion(clerk, village, grid, *, body_kind=BodyKind.VILLAGERS_ASSEM
             services.membership_add(actor=clerk, body=body, resident=person)
     meeting = open_meeting(clerk, village, body=body, title=f"{body.name}（审议村规民约）")
     services.attendance_set(actor=clerk, meeting=meeting, resident_ids=[p.pk for p in people])
-    motion = services.motion_create(
-        actor=clerk, village=village, meeting=meeting, title="通过村规民约"
-    )
+    if version is not None:
+        motion = services.rule_version_put_to_vote(actor=clerk, version=version, meeting=meeting)
+    else:
+        motion = services.motion_create(actor=clerk, village=village, meeting=meeting, title=title)
     services.motion_open(actor=clerk, motion=motion)
     for index, person in enumerate(people):
         choice = "yes" if index < (len(people) - 1 if yes is None else yes) else "no"
@@ -68,7 +79,7 @@ def _assembly_motion(clerk, village, grid, *, body_kind=BodyKind.VILLAGERS_ASSEM
 def _in_force(clerk, township_staff, village, grid, articles=ARTICLES):
     version = _approved(clerk, township_staff, village, articles)
     services.rule_version_adopt(
-        actor=clerk, version=version, motion=_assembly_motion(clerk, village, grid)
+        actor=clerk, version=version, motion=_assembly_motion(clerk, village, grid, version=version)
     )
     services.rule_version_file(actor=township_staff, version=version)
     return services.rule_version_bring_into_force(actor=clerk, version=version)
@@ -169,52 +180,130 @@ def test_village_clerk_cannot_review_or_file(village, village_clerk):
     assert _status(version) == RuleVersion.Status.REVIEW
 
 
-@pytest.mark.parametrize(
-    ("step", "message"),
-    [
-        ("submit_review", "只有“征求意见中”状态的版本可以提交合法性审查"),
-        ("review", "只有“合法性审查中”状态的版本可以进行合法性审查"),
-        ("file", "只有“村民会议已通过”状态的版本可以备案"),
-        ("in_force", "只有“已备案”状态的版本可以施行"),
-    ],
-)
-def test_skipping_a_step_from_drafting_is_refused(
-    step, message, village, village_clerk, township_staff
-):
-    version = _draft(village_clerk, village)
-    before = AuditEntry.objects.count()
-    calls = {
-        "submit_review": lambda: services.rule_version_submit_review(
-            actor=village_clerk, version=version
-        ),
-        "review": lambda: services.rule_version_review(
-            actor=township_staff, version=version, approve=True, opinion=""
-        ),
-        "file": lambda: services.rule_version_file(actor=township_staff, version=version),
-        "in_force": lambda: services.rule_version_bring_into_force(
-            actor=village_clerk, version=version
-        ),
-    }
-    with pytest.raises(ValidationError, match=message):
-        calls[step]()
-    assert _status(version) == RuleVersion.Status.DRAFTING
-    assert AuditEntry.objects.count() == before
-
-
 def test_article_cannot_change_after_drafting(village, village_clerk):
     version = _draft(village_clerk, village)
     services.rule_version_open_consultation(
         actor=village_clerk, version=version, until=timezone.localdate()
     )
-    with pytest.raises(ValidationError, match="只有起草中的版本可以修改条款"):
+    with pytest.raises(ValidationError, match="只有“起草中”状态的版本可以修改条款"):
         services.article_save(actor=village_clerk, version=version, number=1, text="改")
 
 
 def test_adoption_before_review_is_refused(village, grid, village_clerk):
     version = _draft(village_clerk, village)
     motion = _assembly_motion(village_clerk, village, grid)
-    with pytest.raises(ValidationError, match="只有“审查通过”状态的版本可以提交村民会议通过"):
+    with pytest.raises(ValidationError, match="只有“审查通过”状态的版本可以登记村民会议通过"):
         services.rule_version_adopt(actor=village_clerk, version=version, motion=motion)
+
+
+class TestAdoptionIsTiedToTheVersion:
+    """Only the 村民会议 vote taken on this version, after its legality review, adopts it."""
+
+    def test_road_vote_closed_before_the_draft_cannot_adopt_it(
+        self, village, grid, village_clerk, township_staff
+    ):
+        # Given a 村民会议 that passed "修通组路" before the rules were even drafted
+        road = _assembly_motion(village_clerk, village, grid, title="修通组路")
+        assert selectors.motion_outcome(motion=road).passed
+        version = _approved(village_clerk, township_staff, village)
+        # Then it is not offered, and the service refuses it
+        assert road not in selectors.adoptable_motions(version=version)
+        with pytest.raises(ValidationError, match="“修通组路”不是就本版本村规民约进行的表决"):
+            services.rule_version_adopt(actor=village_clerk, version=version, motion=road)
+        assert _status(version) == RuleVersion.Status.APPROVED
+
+    def test_vote_on_one_draft_cannot_adopt_another(
+        self, village, grid, village_clerk, township_staff
+    ):
+        # Given two approved drafts (an amendment is a new version) and a vote on the first
+        first = _approved(village_clerk, township_staff, village)
+        second = _approved(village_clerk, township_staff, village)
+        motion = _assembly_motion(village_clerk, village, grid, version=first)
+        assert list(selectors.adoptable_motions(version=second)) == []
+        with pytest.raises(ValidationError, match="不是就本版本村规民约进行的表决"):
+            services.rule_version_adopt(actor=village_clerk, version=second, motion=motion)
+        assert _status(second) == RuleVersion.Status.APPROVED
+        services.rule_version_adopt(actor=village_clerk, version=first, motion=motion)
+        assert _status(first) == RuleVersion.Status.ADOPTED
+
+    def test_amendment_of_the_rules_in_force_needs_its_own_vote(
+        self, village, grid, village_clerk, township_staff
+    ):
+        in_force = _in_force(village_clerk, township_staff, village, grid)
+        amendment = _approved(village_clerk, township_staff, village)
+        with pytest.raises(ValidationError, match="不是就本版本村规民约进行的表决"):
+            services.rule_version_adopt(
+                actor=village_clerk, version=amendment, motion=in_force.adopted_by
+            )
+        assert _status(amendment) == RuleVersion.Status.APPROVED
+
+    def test_vote_opened_before_the_review_approved_is_refused(
+        self, village, grid, village_clerk, township_staff
+    ):
+        version = _approved(village_clerk, township_staff, village)
+        motion = _assembly_motion(village_clerk, village, grid, version=version)
+        Motion.objects.filter(pk=motion.pk).update(
+            opens_at=version.reviewed_at - dt.timedelta(minutes=1)
+        )
+        assert list(selectors.adoptable_motions(version=version)) == []
+        with pytest.raises(ValidationError, match="开始于本版本合法性审查通过.*之前"):
+            services.rule_version_adopt(actor=village_clerk, version=version, motion=motion)
+        assert _status(version) == RuleVersion.Status.APPROVED
+
+    def test_draft_cannot_be_put_to_the_representatives_assembly(
+        self, village, village_clerk, township_staff
+    ):
+        version = _approved(village_clerk, township_staff, village)
+        services.village_bodies_ensure(village=village, actor=village_clerk)
+        meeting = open_meeting(
+            village_clerk, village, body=standard_body(village, BodyKind.REPRESENTATIVES_ASSEMBLY)
+        )
+        with pytest.raises(ValidationError, match="村民代表会议无权制定或修改村规民约"):
+            services.rule_version_put_to_vote(actor=village_clerk, version=version, meeting=meeting)
+        assert not Motion.objects.filter(rule_version=version).exists()
+
+    def test_draft_cannot_be_put_to_a_wuchang_meeting(self, village, village_clerk, township_staff):
+        version = _approved(village_clerk, township_staff, village)
+        meeting = open_meeting(village_clerk, village, kind=Meeting.Kind.WUCHANG)
+        with pytest.raises(ValidationError, match="村规民约须提交村民会议表决"):
+            services.rule_version_put_to_vote(actor=village_clerk, version=version, meeting=meeting)
+        assert not Motion.objects.filter(rule_version=version).exists()
+
+    def test_database_refuses_a_household_ballot_on_a_version(
+        self, village, village_clerk, township_staff
+    ):
+        version = _approved(village_clerk, township_staff, village)
+        with (
+            pytest.raises(IntegrityError, match="motion_rule_version_at_meeting|CHECK"),
+            transaction.atomic(),
+        ):
+            Motion.objects.create(
+                village=village,
+                mode="household_ballot",
+                electorate="households",
+                title="按户表决村规民约",
+                rule_version=version,
+            )
+
+    def test_second_vote_on_an_adopted_version_cannot_be_opened(
+        self, village, grid, village_clerk, township_staff
+    ):
+        version = _approved(village_clerk, township_staff, village)
+        services.village_bodies_ensure(village=village, actor=village_clerk)
+        spare = services.rule_version_put_to_vote(
+            actor=village_clerk,
+            version=version,
+            meeting=open_meeting(
+                village_clerk, village, body=standard_body(village, BodyKind.VILLAGERS_ASSEMBLY)
+            ),
+        )
+        services.rule_version_adopt(
+            actor=village_clerk,
+            version=version,
+            motion=_assembly_motion(village_clerk, village, grid, version=version),
+        )
+        with pytest.raises(ValidationError, match="不再需要表决"):
+            services.motion_open(actor=village_clerk, motion=spare)
 
 
 def test_representatives_assembly_may_not_adopt_village_rules(
@@ -232,7 +321,7 @@ def test_representatives_assembly_may_not_adopt_village_rules(
 
 def test_failed_motion_cannot_adopt(village, grid, village_clerk, township_staff):
     version = _approved(village_clerk, township_staff, village)
-    motion = _assembly_motion(village_clerk, village, grid, yes=2)  # 2 of 4: only half
+    motion = _assembly_motion(village_clerk, village, grid, yes=2, version=version)  # 2 of 4
     with pytest.raises(ValidationError, match="未通过"):
         services.rule_version_adopt(actor=village_clerk, version=version, motion=motion)
     assert _status(version) == RuleVersion.Status.APPROVED
@@ -240,7 +329,7 @@ def test_failed_motion_cannot_adopt(village, grid, village_clerk, township_staff
 
 def test_open_motion_cannot_adopt(village, grid, village_clerk, township_staff):
     version = _approved(village_clerk, township_staff, village)
-    motion = _assembly_motion(village_clerk, village, grid)
+    motion = _assembly_motion(village_clerk, village, grid, version=version)
     Motion.objects.filter(pk=motion.pk).update(status=Motion.Status.OPEN)
     with pytest.raises(ValidationError, match="尚未结束"):
         services.rule_version_adopt(actor=village_clerk, version=version, motion=motion)
