@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.core.exceptions import FieldDoesNotExist
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Case, Count, Exists, OuterRef, Prefetch, Q, QuerySet, When
 from django.http import Http404
 from django.utils import timezone
 
@@ -352,6 +352,17 @@ def _request_links_prefetch(scope: UserScope) -> list[Prefetch]:
             to_attr="visible_request_links",
         )
     ]
+
+
+def household_ballots(*, scope: UserScope, village_id: int | None = None) -> QuerySet[Motion]:
+    """Household ballots (no meeting), not yet closed first, then the latest closed."""
+    ballots = Motion.objects.filter(
+        scope.village_q("village"), mode=Motion.Mode.HOUSEHOLD_BALLOT
+    ).select_related("village", "grid")
+    if village_id:
+        ballots = ballots.filter(village_id=village_id)
+    closed_last = Case(When(status=Motion.Status.CLOSED, then=1), default=0)
+    return ballots.order_by(closed_last, "-opens_at", "-id")
 
 
 def meeting_get(*, scope: UserScope, pk: int, with_requests: bool = False) -> Meeting:

@@ -171,7 +171,13 @@ def meeting_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "deliberation/meeting_list.html",
-        {"meetings": meetings, "villages": scope.villages(), "village_id": village_id},
+        {
+            "meetings": meetings,
+            # A household ballot has no meeting: without this list it could not be found again.
+            "ballots": selectors.household_ballots(scope=scope, village_id=village_id)[:20],
+            "villages": scope.villages(),
+            "village_id": village_id,
+        },
     )
 
 

@@ -908,3 +908,26 @@ def test_member_form_proposes_member_not_chair(village, village_clerk, login):
         .content.decode()
     )
     assert re.search(r'<option value="member"\s+selected>', page)
+
+
+def test_household_ballot_can_be_found_again_on_the_meetings_page(
+    village, other_village, village_clerk, login
+):
+    """A ballot has no meeting; the meetings page lists it (open ones first), in scope only."""
+    now = timezone.now()
+
+    def ballot(village, clerk, title):
+        return services.motion_create(
+            actor=clerk,
+            village=village,
+            title=title,
+            opens_at=now,
+            closes_at=now + dt.timedelta(days=3),
+        )
+
+    mine = ballot(village, village_clerk, "屋场改造方案")
+    other_clerk = user_with_scope(Role.VILLAGE_STAFF, village=other_village)
+    ballot(other_village, other_clerk, "别村的表决")
+    page = login(village_clerk).get(reverse("deliberation:meeting_list")).content.decode()
+    assert reverse("deliberation:motion_detail", args=[mine.pk]) in page
+    assert "屋场改造方案" in page and "别村的表决" not in page
