@@ -1,8 +1,6 @@
-"""Both jobs through the broker on a real Celery worker, and a worker killed half-way."""
+"""Both jobs through the broker on a real Celery worker (the faults: tests/ops/test_worker_faults.py)."""
 
 import datetime as dt
-import os
-import signal
 import time
 
 import pytest
@@ -10,7 +8,6 @@ import pytest
 from governance import analysis, jobs
 from governance.models import JobRun, MonthlyReport
 from points.models import ListPublication
-from tests.factories import GridFactory, VillageFactory
 from tests.jobs.data import build_month
 from tests.jobs.factories import award, households_with_heads
 from tests.worker import celery_worker, require_broker
@@ -65,39 +62,3 @@ def test_real_worker_runs_the_monthly_analysis_and_the_lists(
     assert MonthlyReport.objects.filter(village__isnull=True, month=OCT).count() == 1
     pub = ListPublication.objects.get(village=village, quarter="2026Q3")
     assert [e.household_id for e in pub.entries.order_by("rank")] == [a.pk, b.pk]
-
-
-def test_worker_killed_mid_job_then_a_rerun_completes(
-    through_the_broker, township, village, grid, village_clerk, monkeypatch, ledger_flush_allowed
-):
-    build_month(village, grid, village_clerk)
-    for i in range(4):
-        extra = VillageFactory(township=township, code=f"4309031062{i + 10}")
-        GridFactory(village=extra, code=f"{extra.code}001")
-    # given a slow job (one second per village) on a worker that is killed after two villages
-    monkeypatch.setenv("JOBS_UNIT_DELAY_SECONDS", "1")
-    with celery_worker() as worker:
-        job, _ = jobs.job_request(
-            kind="monthly", key="monthly:2026-10", params={"month": "2026-10"}
-        )
-        running = wait_for(job.pk, until=lambda j: j.done >= 2)
-        os.killpg(worker.pid, signal.SIGKILL)
-        worker.wait(timeout=10)
-    killed = JobRun.objects.get(pk=job.pk)
-    assert killed.status == "running" and killed.done < killed.total == 6, running.__dict__
-    assert MonthlyReport.objects.filter(month=OCT).count() < 6
-    # when the claim has gone stale and the message is delivered again to a new worker
-    monkeypatch.setenv("JOBS_UNIT_DELAY_SECONDS", "0")
-    monkeypatch.setenv("JOBS_STALE_AFTER_SECONDS", "1")
-    time.sleep(1.5)
-    with celery_worker():
-        from governance import tasks
-
-        tasks.run_job.delay(job.pk)
-        finished = wait_for(job.pk)
-    # then it completes every village and the township, exactly as an uninterrupted run would
-    assert (finished.status, finished.done, finished.total, finished.attempts) == ("done", 6, 6, 2)
-    assert MonthlyReport.objects.filter(month=OCT).count() == 6
-    stored = MonthlyReport.objects.get(village=village, month=OCT).figures
-    again = analysis.village_report_store(village=village, month=OCT).figures
-    assert stored == again
