@@ -26,7 +26,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from grids.access import NOTHING, UserScope
-from grids.models import Household, Representative, Role, Village, Visit
+from grids.models import Grid, Household, Representative, Role, Village, Visit
 from grids.validators import parse_id
 
 from .models import (
@@ -352,10 +352,14 @@ class WorkItemRow:
     item: WorkListItem
     done_households: int
     done_for_grid: bool
+    done_for_household: bool = False
 
 
-def rep_work_list(*, scope: UserScope, now: dt.datetime | None = None) -> list[WorkItemRow]:
-    """This month's village work list with what I have marked done (one query)."""
+def rep_work_list(
+    *, scope: UserScope, now: dt.datetime | None = None, household_id: int | None = None
+) -> list[WorkItemRow]:
+    """This month's village work list with what I have marked done (one query); with
+    ``household_id`` (the visit-done page), also whether that household is done."""
     if not scope.is_representative:
         return []
     month = month_start(now)
@@ -372,11 +376,21 @@ def rep_work_list(*, scope: UserScope, now: dt.datetime | None = None) -> list[W
                     item_id=OuterRef("pk"), household__isnull=True, grid_id=scope.grid_id
                 )
             ),
+            household_done=Exists(
+                WorkListDone.objects.filter(item_id=OuterRef("pk"), household_id=household_id)
+            )
+            if household_id
+            else Value(False),
         )
         .order_by("id")
     )
     return [
-        WorkItemRow(item=i, done_households=i.done_households, done_for_grid=i.grid_done)
+        WorkItemRow(
+            item=i,
+            done_households=i.done_households,
+            done_for_grid=i.grid_done,
+            done_for_household=i.household_done,
+        )
         for i in items
     ]
 
@@ -511,9 +525,81 @@ def work_lists_for(*, scope: UserScope) -> QuerySet[WorkList]:
         WorkList.objects.filter(village_id__in=scope.villages().values("pk"))
         .select_related("village")
         .prefetch_related("items__catalogue_item")
-        .annotate(done_count=Count("items__done"))
         .order_by("-month", "village__code")
     )
+
+
+@dataclass(frozen=True)
+class GridProgress:
+    grid: Grid
+    done: int
+    total: int
+
+
+@dataclass(frozen=True)
+class ItemProgress:
+    """One work item: households done of the village's households (按户), or grids done of its
+    grids (按网格), in total and grid by grid."""
+
+    item: WorkListItem
+    done: int
+    total: int
+    grids: list[GridProgress]
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.done / self.total) if self.total else 0
+
+
+@dataclass(frozen=True)
+class WorkListProgress:
+    work_list: WorkList
+    grids: list[Grid]
+    items: list[ItemProgress]
+
+
+def work_list_progress(*, work_lists: list[WorkList]) -> list[WorkListProgress]:
+    """Progress of a page of work lists, item by item and grid by grid: three queries whatever
+    the number of lists, items, grids and households."""
+    village_ids = {wl.village_id for wl in work_lists}
+    grids: dict[int, list[Grid]] = {}
+    for grid in Grid.objects.filter(village_id__in=village_ids).order_by("code"):
+        grids.setdefault(grid.village_id, []).append(grid)
+    households = dict(
+        Household.objects.filter(village_id__in=village_ids)
+        .values("grid_id")
+        .annotate(n=Count("pk"))
+        .values_list("grid_id", "n")
+    )
+    done: dict[tuple[int, int], int] = {
+        (row["item_id"], row["grid_id"]): row["n"]
+        for row in WorkListDone.objects.filter(item__work_list__in=[wl.pk for wl in work_lists])
+        .values("item_id", "grid_id")
+        .annotate(n=Count("pk"))
+    }
+    result = []
+    for work_list in work_lists:
+        village_grids = grids.get(work_list.village_id, [])
+        items = []
+        for item in work_list.items.all():
+            rows = [
+                GridProgress(
+                    grid=grid,
+                    done=done.get((item.pk, grid.pk), 0),
+                    total=households.get(grid.pk, 0) if item.per_household else 1,
+                )
+                for grid in village_grids
+            ]
+            items.append(
+                ItemProgress(
+                    item=item,
+                    done=sum(r.done for r in rows),
+                    total=sum(r.total for r in rows),
+                    grids=rows,
+                )
+            )
+        result.append(WorkListProgress(work_list=work_list, grids=village_grids, items=items))
+    return result
 
 
 # --- 邻里服务日 (neighbour service day) ----------------------------------------------------------

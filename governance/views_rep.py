@@ -89,7 +89,16 @@ def visit_done(request: HttpRequest, pk: int) -> HttpResponse:
     except Visit.DoesNotExist as exc:
         raise Http404 from exc
     recorded = selectors.visit_requests(scope=scope, visit=visit)
-    return render(request, "governance/rep/visit_done.html", {"visit": visit, "recorded": recorded})
+    return render(
+        request,
+        "governance/rep/visit_done.html",
+        {
+            "visit": visit,
+            "recorded": recorded,
+            "work_items": selectors.rep_work_list(scope=scope, household_id=visit.household_id),
+            "month": selectors.month_start(),
+        },
+    )
 
 
 @login_required
@@ -325,4 +334,13 @@ def work_item_done(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, " ".join(exc.messages))
     else:
         messages.success(request, _("已勾选完成"))
+    # Ticked during a visit: back to that visit's page (only one of my own visits).
+    visit_id = int_param(request, "visit", post=True)
+    if visit_id is not None:
+        try:
+            visit = selectors.rep_visit(scope=scope, visit_id=visit_id)
+        except Visit.DoesNotExist:
+            pass
+        else:
+            return redirect(reverse("rep:visit_done", args=[visit.pk]) + "#work-list")
     return redirect("rep:home")

@@ -566,5 +566,10 @@ def work_lists(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "governance/staff/work_lists.html",
-        {"form": form, "formset": formset, "page": page},
+        {
+            "form": form,
+            "formset": formset,
+            "page": page,
+            "progress": selectors.work_list_progress(work_lists=list(page)),
+        },
     )

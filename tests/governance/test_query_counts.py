@@ -190,7 +190,7 @@ STAFF_PAGES = [
 PINNED = {
     "rep:home": 9,
     "rep:visit_new": 6,
-    "rep:visit_done": 7,
+    "rep:visit_done": 8,  # + this month's work items, ticked for the visited household
     "rep:request_new": 7,
     "rep:request_list": 7,
     "rep:request_detail": 11,
