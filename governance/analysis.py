@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from deliberation.models import Attendance, Commitment, Meeting, RuleVersion
-from grids.batches import village_batches
+from grids.batches import unit_transaction, village_batches
 from grids.models import Household, Representative, Township, Village, Visit
 from points.models import LedgerEntry
 
@@ -638,19 +638,23 @@ class MonthlyRun:
     def run_unit(self, unit) -> MonthlyReport:
         kind, obj = unit
         if kind == "township":
-            return township_report_store(
-                township=obj,
-                month=self.month,
-                fresh_since=self.began,
-                previous_villages=self.previous,
-            )
+            with unit_transaction():
+                return township_report_store(
+                    township=obj,
+                    month=self.month,
+                    fresh_since=self.began,
+                    previous_villages=self.previous,
+                )
         if obj.pk not in self.pending:
             group = self.groups[obj.pk]
             current = village_figures(group, self.month)
             previous = previous_figures(group, self.month)
             self.previous.update(previous)
             self.pending = {vid: _with_change(current[vid], previous[vid]) for vid in group}
-        return village_report_store(village=obj, month=self.month, figures=self.pending.pop(obj.pk))
+        with unit_transaction():
+            return village_report_store(
+                village=obj, month=self.month, figures=self.pending.pop(obj.pk)
+            )
 
 
 def monthly_analysis_run(*, month: dt.date, village_code: str | None = None, progress=None) -> int:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import TypeVar
+
+from django.db import connection, transaction
 
 V = TypeVar("V")
 
@@ -24,3 +27,24 @@ def village_batches(villages: Sequence[V], size: int = BATCH_VILLAGES) -> dict[i
         for village in group:
             groups[getattr(village, "pk", village)] = group
     return groups
+
+
+@contextmanager
+def unit_transaction() -> Iterator[None]:
+    """One unit of a recomputable job (a village's snapshot or lists) in its own transaction,
+    committed without waiting for the disk (PostgreSQL's ``synchronous_commit = off``).
+
+    A crash can lose the last few such commits but never leaves one half-written, and WAL is
+    written in order: the run is marked done afterwards by an ordinary commit, which flushes
+    every unit before it. So a run that shows done has all its units on disk, and one that was
+    cut short is rerun in full (the units are idempotent). The fsync per village was most of a
+    city's publication time; inside a caller's transaction nothing changes.
+    """
+    if transaction.get_connection().in_atomic_block:
+        yield
+        return
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        yield

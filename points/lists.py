@@ -15,13 +15,13 @@ from dataclasses import dataclass
 
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
-from django.db.models import Count, Q, Sum, Value
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Count, Exists, F, OuterRef, Q, Sum, Value
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from grids.access import scope_of
-from grids.batches import village_batches
+from grids.batches import unit_transaction, village_batches
 from grids.models import Household, Resident, Village, mask_name
 from grids.services import audit_record, snapshot
 
@@ -89,51 +89,46 @@ class Ranked:
     offences: int
 
 
-def _moved_out_ids(village_ids: list[int]) -> set[int]:
-    """Households whose residents are all 迁出/死亡: no longer on their village's lists.
-
-    The households with someone gone come from a small partial index (resident_gone); only
-    those are then checked for anyone still living there.
-    """
-    living = [Resident.Status.PRESENT, Resident.Status.AWAY]
-    touched = set(
+def _moved_out(village_ids: list[int]):
+    """Households of the villages whose residents are all 迁出/死亡 (a subquery): they are no
+    longer on their village's lists. Those with someone gone come from a small partial index
+    (resident_gone); only they are checked for anyone still living there."""
+    living = Resident.objects.filter(
+        household_id=OuterRef("household_id"),
+        status__in=[Resident.Status.PRESENT, Resident.Status.AWAY],
+    )
+    return (
         Resident.objects.filter(
             household__village_id__in=village_ids,
             status__in=[Resident.Status.MOVED, Resident.Status.DECEASED],
-        ).values_list("household_id", flat=True)
+        )
+        .exclude(Exists(living))
+        .values("household_id")
     )
-    if not touched:
-        return set()
-    still_home = Resident.objects.filter(household_id__in=touched, status__in=living)
-    return touched - set(still_home.values_list("household_id", flat=True))
 
 
-@dataclass(frozen=True)
-class Total:
-    household_id: int
-    net: int
-    offences: int
-
-
-def quarter_totals(
-    *, villages: list[Village], quarter: str, category_id: int | None = None
-) -> dict[int, list[Total]]:
-    """Per village, per household: net award+deduction points and black-list offences.
-
-    One aggregate over the villages' ledger (a township's villages at a time in a run). The
-    rules that matter (the townships' black-list offences, the theme's category) are read first
-    as a handful of ids, so the aggregate never joins the rules table, which grows with the city.
-    """
+def _quarter_totals(*, villages: list[Village], quarter: str, category_id: int | None):
+    """Per village and household: net award+deduction points and black-list offences (a
+    queryset with the columns vid, hid, net, offences; reversed entries and moved-out households
+    left out). The rules that matter (the townships' black-list offences, the theme's category)
+    are read first as a handful of ids, so the aggregate never joins the rules table, which
+    grows with the city."""
     start, end = quarter_bounds(quarter)
     village_ids = [v.pk for v in villages]
     rules = PointsRule.objects.filter(township_id__in={v.township_id for v in villages})
     offence_ids = list(rules.filter(black_list_offence=True).values_list("id", flat=True))
-    entries = LedgerEntry.objects.filter(
-        account__household__village_id__in=village_ids,
-        kind__in=[LedgerEntry.Kind.AWARD, LedgerEntry.Kind.DEDUCTION],
-        occurred_on__gte=start,
-        occurred_on__lt=end,
-        reversed_by__isnull=True,
+    entries = (
+        LedgerEntry.objects.filter(
+            account__household__village_id__in=village_ids,
+            kind__in=[LedgerEntry.Kind.AWARD, LedgerEntry.Kind.DEDUCTION],
+            occurred_on__gte=start,
+            occurred_on__lt=end,
+        )
+        .exclude(
+            # NOT EXISTS rather than a left join: the planner then estimates the rows kept.
+            Exists(LedgerEntry.objects.filter(reverses=OuterRef("pk")))
+        )
+        .exclude(account__household_id__in=_moved_out(village_ids))
     )
     if category_id is not None:
         theme_ids = list(rules.filter(category_id=category_id).values_list("id", flat=True))
@@ -143,35 +138,102 @@ def quarter_totals(
         if offence_ids
         else Value(0)
     )
-    rows = (
-        entries.values_list("account__household__village_id", "account__household_id")
+    return (
+        entries.values(vid=F("account__household__village_id"), hid=F("account__household_id"))
         .annotate(net=Sum("points"), offences=offences)
         .order_by()
     )
-    gone = _moved_out_ids(village_ids)
-    out: dict[int, list[Total]] = {vid: [] for vid in village_ids}
-    for vid, hid, net, n in rows:
-        if hid not in gone:
-            out[vid].append(Total(hid, net, n))
-    return out
 
 
-def _is_black(total: Total, policy: ListPolicy) -> bool:
-    if policy.black_on_offence and total.offences > 0:
-        return True
-    return policy.black_max_points is not None and total.net <= policy.black_max_points
+# The policy's conditions (_policy_sql) go into these; values are passed as parameters.
+LISTS_SQL = """
+    WITH totals AS ({totals}),
+    flagged AS (
+        SELECT vid, hid, net, offences, CASE WHEN {black} THEN 1 ELSE 0 END AS black FROM totals
+    )
+    SELECT vid, hid, net, offences, NULL AS place FROM flagged WHERE black = 1
+"""
+RED_SQL = """
+    UNION ALL
+    SELECT vid, hid, net, offences, place FROM (
+        SELECT vid, hid, net, offences, RANK() OVER (PARTITION BY vid ORDER BY net DESC) AS place
+        FROM flagged WHERE black = 0 AND net > 0
+    ) ranked WHERE {red}
+"""
 
 
-def _is_red(rank: int, net: int, policy: ListPolicy) -> bool | None:
-    """None when the policy names no red condition at all (no red list)."""
-    conditions = []
+def _policy_sql(policy: ListPolicy) -> tuple[str, list, str | None, list]:
+    """The policy as SQL conditions on (net, offences) for black and (place, net) for red."""
+    black, black_params = [], []
+    if policy.black_on_offence:
+        black.append("offences > 0")
+    if policy.black_max_points is not None:
+        black.append("net <= %s")
+        black_params.append(policy.black_max_points)
+    red, red_params = [], []
     if policy.red_top_n is not None:
-        conditions.append(rank <= policy.red_top_n)
+        red.append("place <= %s")
+        red_params.append(policy.red_top_n)
     if policy.red_min_points is not None:
-        conditions.append(net >= policy.red_min_points)
-    if not conditions:
-        return None
-    return all(conditions) if policy.red_combine == "and" else any(conditions)
+        red.append("net >= %s")
+        red_params.append(policy.red_min_points)
+    joiner = " AND " if policy.red_combine == ListPolicy.Combine.AND else " OR "
+    return " OR ".join(black) or "1 = 0", black_params, joiner.join(red) or None, red_params
+
+
+def _policy_key(policy: ListPolicy) -> tuple:
+    return (
+        policy.black_on_offence,
+        policy.black_max_points,
+        policy.red_top_n,
+        policy.red_min_points,
+        policy.red_combine,
+    )
+
+
+def quarter_ranked(
+    *,
+    villages: list[Village],
+    quarter: str,
+    policies: dict[int, ListPolicy],
+    category_id: int | None = None,
+) -> dict[int, list[Ranked]]:
+    """Each village's black list (lowest net first), then its red list ranked by net with ties
+    sharing a rank (RANK(): 1, 2, 2, 4) among the households with positive net not on the black
+    list, so that every household tied at rank N is on the list.
+
+    One statement for all the villages that share a policy (usually all of them): the quarter
+    totals, the black condition and the ranking are computed in the database, and only the
+    households on a list come back. A village missing from ``policies`` has the defaults.
+    """
+    out: dict[int, list[Ranked]] = {v.pk: [] for v in villages}
+    sharing: dict[tuple, tuple[ListPolicy, list[Village]]] = {}
+    for village in villages:
+        policy = policies.get(village.pk) or ListPolicy(village_id=village.pk)
+        sharing.setdefault(_policy_key(policy), (policy, []))[1].append(village)
+    for policy, members in sharing.values():
+        totals = _quarter_totals(villages=members, quarter=quarter, category_id=category_id)
+        totals_sql, params = totals.query.sql_with_params()
+        black, black_params, red, red_params = _policy_sql(policy)
+        sql = LISTS_SQL.format(totals=totals_sql, black=black)  # noqa: S608 (from the policy)
+        if red is not None:
+            sql += RED_SQL.format(red=red)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [*params, *black_params, *red_params])
+            rows = cursor.fetchall()
+        for vid, hid, net, offences, place in rows:
+            colour = "black" if place is None else "red"
+            out[vid].append(Ranked(hid, colour, place, net, offences))
+    for items in out.values():
+        # Black first, lowest net first; then red by rank (ties by household, as RANK leaves them).
+        items.sort(
+            key=lambda r: (
+                r.colour == "red",
+                r.points if r.colour == "black" else -r.points,
+                r.household_id,
+            )
+        )
+    return out
 
 
 def rank_quarter(
@@ -180,36 +242,11 @@ def rank_quarter(
     quarter: str,
     policy: ListPolicy,
     category_id: int | None = None,
-    totals: list[Total] | None = None,
 ) -> list[Ranked]:
-    """The black list (lowest net first), then the red list ranked by net with ties sharing a
-    rank (SQL's RANK(): 1, 2, 2, 4) among the households with positive net not on the black list.
-
-    ``totals`` are the village's quarter totals when a run has computed them with its
-    neighbours'; they are read here otherwise.
-    """
-    if totals is None:
-        totals = quarter_totals(villages=[village], quarter=quarter, category_id=category_id)[
-            village.pk
-        ]
-    black = sorted(
-        (t for t in totals if _is_black(t, policy)), key=lambda t: (t.net, t.household_id)
-    )
-    result = [Ranked(t.household_id, "black", None, t.net, t.offences) for t in black]
-    candidates = sorted(
-        (t for t in totals if t.net > 0 and not _is_black(t, policy)),
-        key=lambda t: (-t.net, t.household_id),
-    )
-    rank = 0
-    for position, total in enumerate(candidates, start=1):
-        if position == 1 or total.net != candidates[position - 2].net:
-            rank = position
-        if not _is_red(rank, total.net, policy):
-            # Both conditions only turn false further down (rank grows, net shrinks): nobody
-            # below is red either. (None: the policy has no red list.)
-            break
-        result.append(Ranked(total.household_id, "red", rank, total.net, total.offences))
-    return result
+    """One village's lists for the quarter and theme (see :func:`quarter_ranked`)."""
+    return quarter_ranked(
+        villages=[village], quarter=quarter, policies={village.pk: policy}, category_id=category_id
+    )[village.pk]
 
 
 # --- publication --------------------------------------------------------------------------------
@@ -281,7 +318,40 @@ def _prize_ranks(
     return places
 
 
-@transaction.atomic
+def _household_names(household_ids) -> dict[int, tuple[str, str | None]]:
+    """{household: (户号, head's name)} for the households on a list."""
+    return {
+        pk: (number, head_name)
+        for pk, number, head_name in Household.objects.filter(pk__in=household_ids)
+        .order_by()
+        .values_list("pk", "number", "head__name")
+    }
+
+
+@dataclass
+class GroupFacts:
+    """What a run reads once for its group of villages instead of once per village."""
+
+    published: set[tuple[int, str]]  # (village, theme) with a publication for the quarter
+    names: dict[int, tuple[str, str | None]]  # the listed households' 户号 and head's name
+    tiers: dict[int, list[PrizeTier]]  # each village's prize tiers, by rank_from
+
+
+def group_facts(*, village_ids: list[int], quarter: str, ranked: dict[int, list[Ranked]]):
+    tiers: dict[int, list[PrizeTier]] = {}
+    for tier in PrizeTier.objects.filter(village_id__in=village_ids).order_by("rank_from"):
+        tiers.setdefault(tier.village_id, []).append(tier)
+    return GroupFacts(
+        published=set(
+            ListPublication.objects.filter(village_id__in=village_ids, quarter=quarter)
+            .values_list("village_id", "theme")
+            .distinct()
+        ),
+        names=_household_names([r.household_id for items in ranked.values() for r in items]),
+        tiers=tiers,
+    )
+
+
 def _publish_theme(
     *,
     village: Village,
@@ -289,26 +359,34 @@ def _publish_theme(
     theme: str,
     policy: ListPolicy,
     now: dt.datetime,
-    totals: list[Total] | None = None,
+    ranked: list[Ranked] | None = None,
+    known: GroupFacts | None = None,
 ) -> tuple[ListPublication, bool]:
+    """Publish one theme's list (revision 1) unless the quarter already has one; inside the
+    caller's transaction (the run's unit).
+
+    ``ranked`` and ``known`` come from a run that has read its group of villages together
+    (:class:`ListsRun`); whatever they don't hold is read here.
+    """
     existing = ListPublication.objects.filter(village=village, quarter=quarter, theme=theme)
-    if existing.exists():
+    if (village.pk, theme) in known.published if known else existing.exists():
         return existing.order_by("-revision").first(), False
     category_id = policy.courtyard_category_id if theme == ListPublication.Theme.COURTYARD else None
-    ranked = rank_quarter(
-        village=village, quarter=quarter, policy=policy, category_id=category_id, totals=totals
-    )
-    households = {
-        pk: (number, head_name)
-        for pk, number, head_name in Household.objects.filter(
-            pk__in=[r.household_id for r in ranked]
+    if ranked is None:
+        ranked = rank_quarter(
+            village=village, quarter=quarter, policy=policy, category_id=category_id
         )
-        .order_by()
-        .values_list("pk", "number", "head__name")
-    }
+    households = dict(known.names) if known else {}
+    missing = [r.household_id for r in ranked if r.household_id not in households]
+    if missing:
+        households.update(_household_names(missing))
     tiers = []
     if theme == ListPublication.Theme.OVERALL:
-        tiers = list(PrizeTier.objects.filter(village=village).order_by("rank_from"))
+        tiers = (
+            known.tiers.get(village.pk, [])
+            if known
+            else list(PrizeTier.objects.filter(village=village).order_by("rank_from"))
+        )
     prize_ranks = (
         _prize_ranks(village=village, quarter=quarter, policy=policy, ranked=ranked)
         if tiers
@@ -370,10 +448,11 @@ def themes_for(policy: ListPolicy) -> list[str]:
 
 
 class ListsRun:
-    """Publishing a quarter's lists village by village. The overall totals of a group of
-    villages (up to ``BATCH_VILLAGES``) are read together, one aggregate, when the first of them
-    comes up; each village's lists are then published in their own transaction, so a worker
-    killed half-way loses at most the village it was publishing and a rerun completes the rest."""
+    """Publishing a quarter's lists village by village. The overall lists of a group of
+    villages (up to ``BATCH_VILLAGES``) are ranked together, with what their publication needs
+    (names, prize tiers, what is already published), when the first of them comes up; each
+    village's lists are then published in their own transaction, so a worker killed half-way
+    loses at most the village it was publishing and a rerun completes the rest."""
 
     def __init__(self, villages: list[Village], quarter: str, now: dt.datetime | None = None):
         quarter_bounds(quarter)
@@ -383,26 +462,35 @@ class ListsRun:
         self.policies = {
             p.village_id: p for p in ListPolicy.objects.filter(village__in=[v.pk for v in villages])
         }
-        self.pending: dict[int, list[Total]] = {}
+        self.pending: dict[int, list[Ranked]] = {}
+        self.known: GroupFacts | None = None
 
     def publish(self, village: Village) -> list[ListPublication]:
         """Publish the village's lists for the quarter; a second run changes nothing."""
         # A village without a policy gets the defaults (top 10, offences, names masked).
         policy = self.policies.get(village.pk) or ListPolicy(village=village)
         if village.pk not in self.pending:
-            self.pending = quarter_totals(villages=self.groups[village.pk], quarter=self.quarter)
+            group = self.groups[village.pk]
+            self.pending = quarter_ranked(
+                villages=group, quarter=self.quarter, policies=self.policies
+            )
+            self.known = group_facts(
+                village_ids=[v.pk for v in group], quarter=self.quarter, ranked=self.pending
+            )
         overall = self.pending.pop(village.pk)
-        return [
-            _publish_theme(
-                village=village,
-                quarter=self.quarter,
-                theme=theme,
-                policy=policy,
-                now=self.now,
-                totals=overall if theme == ListPublication.Theme.OVERALL else None,
-            )[0]
-            for theme in themes_for(policy)
-        ]
+        with unit_transaction():
+            return [
+                _publish_theme(
+                    village=village,
+                    quarter=self.quarter,
+                    theme=theme,
+                    policy=policy,
+                    now=self.now,
+                    ranked=overall if theme == ListPublication.Theme.OVERALL else None,
+                    known=self.known,
+                )[0]
+                for theme in themes_for(policy)
+            ]
 
 
 def village_lists_publish(
