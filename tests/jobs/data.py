@@ -6,6 +6,7 @@ Times are Asia/Shanghai local; the rows straddle the month's edges on purpose.
 from __future__ import annotations
 
 import datetime as dt
+from unittest import mock
 from zoneinfo import ZoneInfo
 
 from deliberation.models import (
@@ -18,8 +19,10 @@ from deliberation.models import (
 )
 from governance.models import Request, RequestCategory, ReturnVisit
 from grids.models import Visit
+from points import services as points_services
 from tests.factories import GridFactory, ResidentFactory, representative_user
 from tests.jobs.factories import award, base_points
+from tests.points.factories import make_shop_with_products
 
 SH = ZoneInfo("Asia/Shanghai")
 
@@ -43,6 +46,18 @@ def make_request(village, rep, household, reported, **fields):
     }
     values.update(fields)
     return Request.objects.create(**values)
+
+
+def redeem_at(clerk, household, shop, quantities, when):
+    """A redemption at the counter on a past day (the service dates it today)."""
+    with mock.patch("django.utils.timezone.now", return_value=when):
+        return points_services.household_redeem(
+            actor=clerk,
+            household=household,
+            shop=shop,
+            quantities=quantities,
+            request_key=f"redeem-{household.pk}-{when:%Y%m%d%H%M}",
+        )
 
 
 def build_month(village, grid, clerk, *, other_village=None):
@@ -132,6 +147,10 @@ def build_month(village, grid, clerk, *, other_village=None):
     award(clerk, ha[:2], 20, dt.date(2026, 10, 31))
     award(clerk, hb[:1], 15, dt.date(2026, 11, 1))
     award(clerk, [ha[0]], -5, dt.date(2026, 10, 15))
+    # redemptions at the points supermarket: 30 on 20 October, 20 on 1 November (not October)
+    shop, (rice, soap) = make_shop_with_products(village, clerk)
+    redeem_at(clerk, ha[0], shop, {rice.pk: 1}, at(2026, 10, 20, 9))
+    redeem_at(clerk, hb[0], shop, {soap.pk: 1}, at(2026, 11, 1, 0, 5))
 
     # meetings and attendance
     held = Meeting.objects.create(

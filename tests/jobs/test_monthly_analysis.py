@@ -14,16 +14,159 @@ OCT = dt.date(2026, 10, 1)
 START, END = at(2026, 10, 1, 0, 0), at(2026, 11, 1, 0, 0)
 
 
-def sql(query, params=()):
-    """Run raw SQL; datetimes bound the way the backend stores them (UTC text on SQLite)."""
-    bound = [
+def _bind(params):
+    """Datetimes bound the way the backend stores them (UTC text on SQLite)."""
+    return [
         connection.ops.adapt_datetimefield_value(p) if isinstance(p, dt.datetime) else p
         for p in params
     ]
+
+
+def sql(query, params=()):
+    """Run raw SQL returning one value."""
     with connection.cursor() as cursor:
-        cursor.execute(query, bound)
+        cursor.execute(query, _bind(params))
         row = cursor.fetchone()
     return row[0] if row else None
+
+
+def sql_groups(query, params=()):
+    """Run raw SQL returning (key, count) rows, as a dict sorted by key."""
+    with connection.cursor() as cursor:
+        cursor.execute(query, _bind(params))
+        return dict(sorted(cursor.fetchall()))
+
+
+def sql_figures(village_ids: list[int], month: dt.date) -> dict:
+    """Every figure of the snapshot for the villages together, by hand-written SQL."""
+    following = dt.date(month.year + month.month // 12, month.month % 12 + 1, 1)
+    start = at(month.year, month.month, 1, 0, 0)
+    end = at(following.year, following.month, 1, 0, 0)
+    ids = ",".join(str(int(v)) for v in village_ids)
+    requests = f"FROM governance_request r WHERE r.village_id IN ({ids}) AND r.status<>'duplicate' "
+    reported = requests + "AND r.reported_at>=%s AND r.reported_at<%s"
+    resolved = requests + "AND r.resolved_at>=%s AND r.resolved_at<%s"
+    ledger = (
+        "FROM points_ledgerentry e JOIN points_account a ON a.id=e.account_id "
+        f"JOIN grids_household h ON h.id=a.household_id WHERE h.village_id IN ({ids}) "
+        "AND e.occurred_on>=%s AND e.occurred_on<%s "
+    )
+    visits = (
+        "FROM grids_visit vi JOIN grids_household h ON h.id=vi.household_id "
+        f"WHERE h.village_id IN ({ids}) AND vi.visited_at>=%s AND vi.visited_at<%s"
+    )
+    return_visits = (
+        "FROM governance_returnvisit rv JOIN governance_request r ON r.id=rv.request_id "
+        f"WHERE r.village_id IN ({ids}) AND rv.at>=%s AND rv.at<%s"
+    )
+    households = f"(SELECT COUNT(*) FROM grids_household WHERE village_id IN ({ids}))"
+    if connection.vendor == "postgresql":
+        took = "EXTRACT(EPOCH FROM (r.resolved_at - r.reported_at)) / 86400.0"
+    else:
+        took = "julianday(r.resolved_at) - julianday(r.reported_at)"
+    committed = (
+        "FROM deliberation_commitment c JOIN deliberation_ruleversion rv ON rv.id=c.version_id "
+        "JOIN grids_household h ON h.id=c.household_id "
+        f"WHERE h.village_id IN ({ids}) AND rv.in_force_from<=%s AND c.signed_on<%s "
+        "AND rv.status IN ('in_force','superseded') "
+        "AND (rv.superseded_at IS NULL OR rv.superseded_at>=%s)"
+    )
+    last_day = following - dt.timedelta(days=1)
+    days = [month, following]
+    span = [start, end]
+    fig = {
+        "households": sql(f"SELECT {households}"),
+        "visits": sql(f"SELECT COUNT(*) {visits}", span),
+        "visited_households": sql(f"SELECT COUNT(DISTINCT vi.household_id) {visits}", span),
+        "active_representatives": sql(
+            f"SELECT COUNT(DISTINCT vi.representative_id) {visits}", span
+        ),
+        "representatives": sql(
+            "SELECT COUNT(*) FROM grids_representative r JOIN grids_grid g ON g.id=r.grid_id "
+            f"WHERE g.village_id IN ({ids}) AND r.appointed_on<%s "
+            "AND (r.ended_on IS NULL OR r.ended_on>=%s)",
+            [following, month],
+        ),
+        "requests": sql(f"SELECT COUNT(*) {reported}", span),
+        "escalated": sql(f"SELECT COUNT(*) {reported} AND r.escalated", span),
+        "resolved": sql(f"SELECT COUNT(*) {resolved}", span),
+        "resolved_in_grid": sql(
+            f"SELECT COUNT(*) {resolved} AND r.resolved_level='grid' AND NOT r.escalated", span
+        ),
+        "consultations_answered": sql(
+            f"SELECT COUNT(*) {resolved} AND r.kind='consultation'", span
+        ),
+        "overdue": sql(
+            f"SELECT COUNT(*) {requests} AND r.deadline>=%s AND r.deadline<%s "
+            "AND (r.resolved_at IS NULL OR r.resolved_at>r.deadline)",
+            span,
+        ),
+        "return_visits": sql(f"SELECT COUNT(*) {return_visits}", span),
+        "satisfied": sql(
+            f"SELECT COUNT(*) {return_visits} AND rv.satisfaction IN ('satisfied','basically')",
+            span,
+        ),
+        "points_awarded": sql(
+            f"SELECT COALESCE(SUM(e.points),0) {ledger} AND e.kind='award'", days
+        ),
+        "points_deducted": sql(
+            f"SELECT COALESCE(-SUM(e.points),0) {ledger} AND e.kind='deduction'", days
+        ),
+        "points_redeemed": sql(
+            f"SELECT COALESCE(-SUM(e.points),0) {ledger} AND e.kind='redemption'", days
+        ),
+        "meetings_held": sql(
+            f"SELECT COUNT(*) FROM deliberation_meeting WHERE village_id IN ({ids}) "
+            "AND status='held' AND held_at>=%s AND held_at<%s",
+            span,
+        ),
+        "attendance": sql(
+            "SELECT COUNT(*) FROM deliberation_attendance a JOIN deliberation_meeting m "
+            f"ON m.id=a.meeting_id WHERE m.village_id IN ({ids}) AND m.status='held' "
+            "AND m.held_at>=%s AND m.held_at<%s",
+            span,
+        ),
+        "committed_households": sql(
+            f"SELECT COUNT(DISTINCT c.household_id) {committed}", [last_day, following, end]
+        ),
+        "by_kind": sql_groups(f"SELECT r.kind, COUNT(*) {reported} GROUP BY r.kind", span),
+        "by_category": sql_groups(
+            "SELECT COALESCE(c.name, '未分类'), COUNT(*) FROM governance_request r "
+            "LEFT JOIN governance_requestcategory c ON c.id=r.category_id "
+            f"WHERE r.village_id IN ({ids}) AND r.status<>'duplicate' "
+            "AND r.reported_at>=%s AND r.reported_at<%s GROUP BY COALESCE(c.name, '未分类')",
+            span,
+        ),
+        "by_level": sql_groups(
+            "SELECT COALESCE(NULLIF(r.level, ''), 'untriaged'), COUNT(*) "
+            f"{reported} GROUP BY COALESCE(NULLIF(r.level, ''), 'untriaged')",
+            span,
+        ),
+        "by_status": sql_groups(f"SELECT r.status, COUNT(*) {reported} GROUP BY r.status", span),
+        "avg_days_to_resolve": sql(f"SELECT ROUND(AVG({took}) * 10) / 10.0 {resolved}", span),
+        "coverage": sql(
+            f"SELECT ROUND(100.0 * COUNT(DISTINCT vi.household_id) / {households}, 1) {visits}",
+            span,
+        ),
+        "satisfaction_rate": sql(
+            "SELECT ROUND(100.0 * SUM(CASE WHEN rv.satisfaction IN ('satisfied','basically') "
+            f"THEN 1 ELSE 0 END) / NULLIF(COUNT(*), 0), 1) {return_visits}",
+            span,
+        ),
+        "grid_resolution_rate": sql(
+            "SELECT ROUND(100.0 * SUM(CASE WHEN r.resolved_level='grid' AND NOT r.escalated "
+            f"THEN 1 ELSE 0 END) / NULLIF(COUNT(*), 0), 1) {resolved}",
+            span,
+        ),
+        "commitment_coverage": sql(
+            f"SELECT ROUND(100.0 * COUNT(DISTINCT c.household_id) / {households}, 1) {committed}",
+            [last_day, following, end],
+        ),
+    }
+    for key in ("avg_days_to_resolve", "coverage", "satisfaction_rate", "grid_resolution_rate"):
+        fig[key] = None if fig[key] is None else float(fig[key])
+    fig["commitment_coverage"] = float(fig["commitment_coverage"])
+    return fig
 
 
 @pytest.fixture
@@ -33,105 +176,10 @@ def month(village, other_village, grid, village_clerk):
 
 def test_every_village_figure_equals_a_direct_sql_count(month, village):
     fig = analysis.village_figures([village.pk], OCT)[village.pk]
-    v = village.pk
-    expected = {
-        "households": sql("SELECT COUNT(*) FROM grids_household WHERE village_id=%s", [v]),
-        "visits": sql(
-            "SELECT COUNT(*) FROM grids_visit vi JOIN grids_household h ON h.id=vi.household_id "
-            "WHERE h.village_id=%s AND vi.visited_at>=%s AND vi.visited_at<%s",
-            [v, START, END],
-        ),
-        "visited_households": sql(
-            "SELECT COUNT(DISTINCT vi.household_id) FROM grids_visit vi "
-            "JOIN grids_household h ON h.id=vi.household_id "
-            "WHERE h.village_id=%s AND vi.visited_at>=%s AND vi.visited_at<%s",
-            [v, START, END],
-        ),
-        "active_representatives": sql(
-            "SELECT COUNT(DISTINCT vi.representative_id) FROM grids_visit vi "
-            "JOIN grids_household h ON h.id=vi.household_id "
-            "WHERE h.village_id=%s AND vi.visited_at>=%s AND vi.visited_at<%s",
-            [v, START, END],
-        ),
-        "representatives": sql(
-            "SELECT COUNT(*) FROM grids_representative r JOIN grids_grid g ON g.id=r.grid_id "
-            "WHERE g.village_id=%s AND r.appointed_on<%s AND (r.ended_on IS NULL OR r.ended_on>=%s)",
-            [v, dt.date(2026, 11, 1), OCT],
-        ),
-        "requests": sql(
-            "SELECT COUNT(*) FROM governance_request WHERE village_id=%s AND status<>'duplicate' "
-            "AND reported_at>=%s AND reported_at<%s",
-            [v, START, END],
-        ),
-        "escalated": sql(
-            "SELECT COUNT(*) FROM governance_request WHERE village_id=%s AND status<>'duplicate' "
-            "AND escalated AND reported_at>=%s AND reported_at<%s",
-            [v, START, END],
-        ),
-        "resolved": sql(
-            "SELECT COUNT(*) FROM governance_request WHERE village_id=%s AND status<>'duplicate' "
-            "AND resolved_at>=%s AND resolved_at<%s",
-            [v, START, END],
-        ),
-        "resolved_in_grid": sql(
-            "SELECT COUNT(*) FROM governance_request WHERE village_id=%s AND status<>'duplicate' "
-            "AND resolved_level='grid' AND NOT escalated AND resolved_at>=%s AND resolved_at<%s",
-            [v, START, END],
-        ),
-        "consultations_answered": sql(
-            "SELECT COUNT(*) FROM governance_request WHERE village_id=%s AND kind='consultation' "
-            "AND status<>'duplicate' AND resolved_at>=%s AND resolved_at<%s",
-            [v, START, END],
-        ),
-        "overdue": sql(
-            "SELECT COUNT(*) FROM governance_request WHERE village_id=%s AND status<>'duplicate' "
-            "AND deadline>=%s AND deadline<%s AND (resolved_at IS NULL OR resolved_at>deadline)",
-            [v, START, END],
-        ),
-        "return_visits": sql(
-            "SELECT COUNT(*) FROM governance_returnvisit rv JOIN governance_request r "
-            "ON r.id=rv.request_id WHERE r.village_id=%s AND rv.at>=%s AND rv.at<%s",
-            [v, START, END],
-        ),
-        "satisfied": sql(
-            "SELECT COUNT(*) FROM governance_returnvisit rv JOIN governance_request r "
-            "ON r.id=rv.request_id WHERE r.village_id=%s AND rv.at>=%s AND rv.at<%s "
-            "AND rv.satisfaction IN ('satisfied','basically')",
-            [v, START, END],
-        ),
-        "points_awarded": sql(
-            "SELECT COALESCE(SUM(e.points),0) FROM points_ledgerentry e JOIN points_account a "
-            "ON a.id=e.account_id JOIN grids_household h ON h.id=a.household_id "
-            "WHERE h.village_id=%s AND e.kind='award' AND e.occurred_on>=%s AND e.occurred_on<%s",
-            [v, OCT, dt.date(2026, 11, 1)],
-        ),
-        "points_deducted": sql(
-            "SELECT COALESCE(-SUM(e.points),0) FROM points_ledgerentry e JOIN points_account a "
-            "ON a.id=e.account_id JOIN grids_household h ON h.id=a.household_id "
-            "WHERE h.village_id=%s AND e.kind='deduction' AND e.occurred_on>=%s AND e.occurred_on<%s",
-            [v, OCT, dt.date(2026, 11, 1)],
-        ),
-        "meetings_held": sql(
-            "SELECT COUNT(*) FROM deliberation_meeting WHERE village_id=%s AND status='held' "
-            "AND held_at>=%s AND held_at<%s",
-            [v, START, END],
-        ),
-        "attendance": sql(
-            "SELECT COUNT(*) FROM deliberation_attendance a JOIN deliberation_meeting m "
-            "ON m.id=a.meeting_id WHERE m.village_id=%s AND m.status='held' "
-            "AND m.held_at>=%s AND m.held_at<%s",
-            [v, START, END],
-        ),
-        "committed_households": sql(
-            "SELECT COUNT(DISTINCT c.household_id) FROM deliberation_commitment c "
-            "JOIN deliberation_ruleversion rv ON rv.id=c.version_id "
-            "JOIN grids_household h ON h.id=c.household_id "
-            "WHERE h.village_id=%s AND rv.in_force_from<=%s AND c.signed_on<%s "
-            "AND rv.status IN ('in_force','superseded') AND (rv.superseded_at IS NULL OR rv.superseded_at>=%s)",
-            [v, dt.date(2026, 10, 31), dt.date(2026, 11, 1), END],
-        ),
-    }
+    expected = sql_figures([village.pk], OCT)
     assert {k: fig[k] for k in expected} == expected
+    assert set(analysis.ADDITIVE) - {"resolve_days_sum"} <= set(expected)
+    assert set(analysis.BREAKDOWNS) <= set(expected)
     # and the hand count of the fixture, so that a wrong SQL above cannot agree by accident
     assert (fig["visits"], fig["visited_households"], fig["requests"]) == (4, 3, 4)
     assert (fig["resolved"], fig["resolved_in_grid"], fig["overdue"]) == (3, 2, 3)
@@ -140,18 +188,42 @@ def test_every_village_figure_equals_a_direct_sql_count(month, village):
         5,
         3,
     )
+    assert fig["points_redeemed"] == 30  # the 1 November redemption is November's
     assert (fig["meetings_held"], fig["attendance"], fig["satisfied"]) == (1, 3, 1)
+    assert fig["by_kind"] == {"consultation": 1, "request": 3}
+    assert fig["by_status"] == {"closed": 2, "in_progress": 1, "resolved": 1}
+    # 12 households: 4 + 3 + 2 linked to the three representatives, and their own three
+    assert (fig["coverage"], fig["grid_resolution_rate"], fig["commitment_coverage"]) == (
+        25.0,
+        66.7,
+        25.0,
+    )
+    assert fig["avg_days_to_resolve"] == round((2 + 17 + 0) / 3, 1)
 
 
-def test_boundary_visit_at_2359_counts_in_the_month_and_0000_in_the_next(month, village):
-    october = analysis.village_figures([village.pk], OCT)[village.pk]
-    november = analysis.village_figures([village.pk], dt.date(2026, 11, 1))[village.pk]
-    september = analysis.village_figures([village.pk], dt.date(2026, 9, 1))[village.pk]
-    assert october["visits"] == 4  # 1 Oct 00:00 and 31 Oct 23:59 included
-    assert november["visits"] == 1  # 1 Nov 00:00
-    assert september["visits"] == 2  # 30 Sep 23:59
-    assert october["by_kind"] == {"consultation": 1, "request": 3}
-    assert november["requests"] == 1
+def test_change_and_previous_equal_sql_for_every_change_key(month, village):
+    # given no September report, when October is stored
+    report = analysis.village_report_store(village=village, month=OCT)
+    october, september = sql_figures([village.pk], OCT), sql_figures([village.pk], SEP)
+    # then previous is September's figure by SQL and change the difference, for every key
+    assert report.figures["previous"] == {k: september[k] for k in analysis.CHANGE_KEYS}
+    assert report.figures["change"] == {
+        k: None if september[k] is None else round(october[k] - september[k], 1)
+        for k in analysis.CHANGE_KEYS
+    }
+    assert report.figures["change"]["visits"] == 4 - 2  # hand count
+    assert report.figures["previous"]["satisfaction_rate"] is None  # no return visit in Sep
+
+
+def test_township_snapshot_equals_a_direct_sql_count(month, village, other_village, township):
+    analysis.monthly_analysis_run(month=OCT)
+    town = MonthlyReport.objects.get(township=township, village=None, month=OCT).figures
+    villages = list(township.villages.values_list("pk", flat=True))
+    expected = sql_figures(villages, OCT)
+    assert {k: town[k] for k in expected} == expected
+    assert (town["visits"], town["requests"], town["households"]) == (5, 5, 15)
+    previous = sql_figures(villages, SEP)
+    assert town["previous"] == {k: previous[k] for k in analysis.CHANGE_KEYS}
 
 
 @pytest.mark.parametrize("value", ["0000-01", "1999-12", "2101-01", "9999-12"])
