@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from grids.models import Visit
 from grids.validators import MAX_ID
 
-from .models import Request
+from .models import Request, ServiceDaySetting
 from .selectors import RequestFilters
 
 # Before Pillow shrinks it: refuse what a village phone network could not send anyway.
@@ -374,3 +374,28 @@ class WorkListItemForm(forms.Form):
 
 
 WorkListItemFormSet = forms.formset_factory(WorkListItemForm, extra=5, max_num=30)
+
+
+class ServiceDayForm(forms.Form):
+    """邻里服务日: each month's n-th weekday (every month has four of each)."""
+
+    week = forms.TypedChoiceField(
+        label=_("每月"), choices=ServiceDaySetting.Week.choices, coerce=int, initial=1
+    )
+    weekday = forms.TypedChoiceField(
+        label=_("星期"), choices=ServiceDaySetting.Weekday.choices, coerce=int, initial=0
+    )
+
+
+DAY_RE = re.compile(r"(?P<year>20[0-9]{2})-(?P<month>[0-9]{2})-(?P<day>[0-9]{2})", re.ASCII)
+
+
+def parse_day(value: str) -> dt.date | None:
+    """A date from a query string (2026-11-02), or None: ASCII digits only, a real date."""
+    match = DAY_RE.fullmatch((value or "").strip())
+    if match is None:
+        return None
+    try:
+        return dt.date(int(match["year"]), int(match["month"]), int(match["day"]))
+    except ValueError:
+        return None

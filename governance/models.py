@@ -673,6 +673,56 @@ class WorkListDone(models.Model):
         return f"{self.item} ✓"
 
 
+class ServiceDaySetting(models.Model):
+    """邻里服务日: the village's monthly day, the n-th given weekday (no row: the first Monday)."""
+
+    class Weekday(models.IntegerChoices):
+        MONDAY = 0, _("周一")
+        TUESDAY = 1, _("周二")
+        WEDNESDAY = 2, _("周三")
+        THURSDAY = 3, _("周四")
+        FRIDAY = 4, _("周五")
+        SATURDAY = 5, _("周六")
+        SUNDAY = 6, _("周日")
+
+    class Week(models.IntegerChoices):
+        FIRST = 1, _("第一个")
+        SECOND = 2, _("第二个")
+        THIRD = 3, _("第三个")
+        FOURTH = 4, _("第四个")
+
+    village = models.OneToOneField(
+        Village, on_delete=models.PROTECT, related_name="service_day", verbose_name=_("村")
+    )
+    week = models.PositiveSmallIntegerField(_("每月第几个"), choices=Week.choices, default=1)
+    weekday = models.PositiveSmallIntegerField(
+        _("星期"), choices=Weekday.choices, default=Weekday.MONDAY
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("设置人"),
+    )
+    updated_at = models.DateTimeField(_("设置时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("邻里服务日设置")
+        verbose_name_plural = _("邻里服务日设置")
+        constraints = [
+            # Weeks 1-4 only: every month has a fourth Monday, not always a fifth.
+            models.CheckConstraint(
+                condition=Q(week__gte=1, week__lte=4), name="service_day_week_1_to_4"
+            ),
+            models.CheckConstraint(
+                condition=Q(weekday__gte=0, weekday__lte=6), name="service_day_weekday_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.village} {self.get_week_display()}{self.get_weekday_display()}"
+
+
 # --- jobs, monthly analysis, honours, quarterly review (issue 6) -------------------------------
 
 

@@ -606,18 +606,76 @@ def work_list_progress(*, work_lists: list[WorkList]) -> list[WorkListProgress]:
 
 
 def first_monday(year: int, month: int) -> dt.date:
+    return service_day_in_month(year, month)
+
+
+def service_day_in_month(year: int, month: int, *, week: int = 1, weekday: int = 0) -> dt.date:
+    """The ``week``-th ``weekday`` (Monday = 0) of the month; weeks 1-4 exist in every month."""
     first = dt.date(year, month, 1)
-    return first + dt.timedelta(days=(7 - first.weekday()) % 7)
+    return first + dt.timedelta(days=(weekday - first.weekday()) % 7 + 7 * (week - 1))
 
 
-def next_service_day(today: dt.date | None = None) -> dt.date:
-    """The village's next 邻里服务日: the first Monday of this month, or of next month if past."""
+def _month_after(year: int, month: int) -> tuple[int, int]:
+    return (year + 1, 1) if month == 12 else (year, month + 1)
+
+
+def _month_before(year: int, month: int) -> tuple[int, int]:
+    return (year - 1, 12) if month == 1 else (year, month - 1)
+
+
+def next_service_day(today: dt.date | None = None, *, week: int = 1, weekday: int = 0) -> dt.date:
+    """The next 邻里服务日 on or after ``today``: this month's, or next month's once it has passed."""
     today = today or timezone.localdate()
-    day = first_monday(today.year, today.month)
+    day = service_day_in_month(today.year, today.month, week=week, weekday=weekday)
     if day >= today:
         return day
-    year, month = (today.year + 1, 1) if today.month == 12 else (today.year, today.month + 1)
-    return first_monday(year, month)
+    return service_day_in_month(*_month_after(today.year, today.month), week=week, weekday=weekday)
+
+
+@dataclass(frozen=True)
+class ServiceDayPlan:
+    """A village's service-day rule and the day shown, with the days before and after it."""
+
+    week: int
+    weekday: int
+    day: dt.date
+    previous: dt.date
+    following: dt.date
+    is_default: bool
+
+    @property
+    def rule_label(self) -> str:
+        from .models import ServiceDaySetting
+
+        return f"{ServiceDaySetting.Week(self.week).label}{ServiceDaySetting.Weekday(self.weekday).label}"
+
+
+def service_day_plan(
+    *, village_id: int, day: dt.date | None = None, today: dt.date | None = None
+) -> ServiceDayPlan:
+    """The village's rule (default: the first Monday) and the service day to show: ``day`` if it
+    is one of the village's service days, else the coming one."""
+    from .models import ServiceDaySetting
+
+    setting = ServiceDaySetting.objects.filter(village_id=village_id).first()
+    week, weekday = (setting.week, setting.weekday) if setting else (1, 0)
+    rule = {"week": week, "weekday": weekday}
+    if day is None or day != service_day_in_month(day.year, day.month, **rule):
+        day = next_service_day(today, **rule)
+    return ServiceDayPlan(
+        week=week,
+        weekday=weekday,
+        day=day,
+        previous=service_day_in_month(*_month_before(day.year, day.month), **rule),
+        following=service_day_in_month(*_month_after(day.year, day.month), **rule),
+        is_default=setting is None,
+    )
+
+
+def _local_day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    zone = timezone.get_current_timezone()
+    start = dt.datetime.combine(day, dt.time.min, tzinfo=zone)
+    return start, start + dt.timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -626,18 +684,37 @@ class ServiceDayGroup:
     orders: list[Request]
 
 
-def service_day_orders(*, scope: UserScope, village_id: int) -> list[ServiceDayGroup]:
-    """Open 点单 of one village grouped by representative, for the printed service-day lists."""
+def service_day_orders(
+    *, scope: UserScope, village_id: int, day: dt.date | None = None
+) -> list[ServiceDayGroup]:
+    """The 点单 for one service day of a village, grouped by representative (printed lists).
+
+    An order belongs to the day when it was reported by the end of that day (local time) and was
+    still waiting when the day began: not yet done, or done on or after that day.
+    """
     if not scope.is_staff_role:
         return []
+    day = day or service_day_plan(village_id=village_id).day
+    start, end = _local_day_bounds(day)
+    waiting = Q(status__in=(Status.REPORTED, *Request.HANDLING_STATUSES)) | Q(
+        resolved_at__gte=start
+    )
     orders = (
         Request.objects.filter(
             request_scope_q(scope),
             village_id=village_id,
             kind=Request.Kind.SERVICE_ORDER,
-            status__in=Request.OPEN_STATUSES,
+            reported_at__lt=end,
         )
-        .select_related("household__head", "grid", "representative__resident", "category")
+        .exclude(status=Status.DUPLICATE)
+        .filter(waiting)
+        .select_related(
+            "household__head",
+            "grid",
+            "representative__resident",
+            "representative__grid",
+            "category",
+        )
         .order_by("representative__grid__code", "representative_id", "household__number", "id")
     )
     groups: list[ServiceDayGroup] = []

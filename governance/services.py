@@ -33,6 +33,7 @@ from .models import (
     RequestCategory,
     RequestEvent,
     ReturnVisit,
+    ServiceDaySetting,
     Supervision,
     WorkList,
     WorkListDone,
@@ -1015,6 +1016,37 @@ def work_item_mark_done(
             village_id=item.work_list.village_id,
         )
     return done
+
+
+# --- 邻里服务日 ------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def service_day_set(*, actor, village: Village, week: int, weekday: int) -> ServiceDaySetting:
+    """Set the village's 邻里服务日 (the ``week``-th ``weekday`` of each month); audited."""
+    _require(scope_of(actor).can_manage_village(village.pk), _("无权设置该村的邻里服务日"))
+    errors = {}
+    if week not in ServiceDaySetting.Week.values:
+        errors["week"] = _("请选择每月第几个")
+    if weekday not in ServiceDaySetting.Weekday.values:
+        errors["weekday"] = _("请选择星期几")
+    if errors:
+        raise ValidationError(errors)
+    setting = ServiceDaySetting.objects.select_for_update().filter(village=village).first()
+    before = snapshot(setting) if setting else None
+    if setting is None:
+        setting = ServiceDaySetting(village=village)
+    setting.week, setting.weekday, setting.updated_by = week, weekday, actor
+    setting.save()
+    audit_record(
+        actor=actor,
+        action="service_day_set",
+        instance=setting,
+        before=before,
+        after=snapshot(setting),
+        village_id=village.pk,
+    )
+    return setting
 
 
 @transaction.atomic

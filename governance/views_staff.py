@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -497,25 +498,55 @@ def notice_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def service_day(request: HttpRequest) -> HttpResponse:
-    """邻里服务日: open service orders per representative, one printable page each."""
+    """邻里服务日: the 点单 for one service day per representative, one printable page each; the
+    village's day of the month can be set here."""
+    from .forms import ServiceDayForm, parse_day
+
     scope = staff_scope(request)
     villages = visible_villages(scope=scope)
-    village_id = int_param(request, "village")
+    source = request.POST if request.method == "POST" else request.GET
+    village_id = int_param(request, "village", post=request.method == "POST")
     village = None
     if village_id is not None:
         village = villages.filter(pk=village_id).first()
     if village is None and scope.village_id:
         village = villages.filter(pk=scope.village_id).first()
-    groups = selectors.service_day_orders(scope=scope, village_id=village.pk) if village else []
+    plan = groups = None
+    form = None
+    if village is not None:
+        plan = selectors.service_day_plan(village_id=village.pk, day=parse_day(source.get("day")))
+        if request.method == "POST":
+            form = ServiceDayForm(request.POST)
+            if form.is_valid():
+                try:
+                    services.service_day_set(
+                        actor=request.user,
+                        village=village,
+                        week=form.cleaned_data["week"],
+                        weekday=form.cleaned_data["weekday"],
+                    )
+                except PermissionDenied as exc:
+                    form.add_error(None, refusal_reason(exc))
+                except ValidationError as exc:
+                    apply_service_errors(form, exc)
+                else:
+                    messages.success(request, _("邻里服务日已设置"))
+                    return redirect(f"{reverse('staff:service_day')}?village={village.pk}")
+        else:
+            form = ServiceDayForm(initial={"week": plan.week, "weekday": plan.weekday})
+        groups = selectors.service_day_orders(scope=scope, village_id=village.pk, day=plan.day)
     return render(
         request,
         "governance/staff/service_day.html",
         {
             "villages": villages,
             "village": village,
-            "groups": groups,
-            "day": selectors.next_service_day(),
+            "groups": groups or [],
+            "plan": plan,
+            "form": form,
+            "can_set": village is not None and scope.can_manage_village(village.pk),
         },
+        status=400 if form is not None and form.is_bound and not form.is_valid() else 200,
     )
 
 
