@@ -342,3 +342,106 @@ def test_a_household_already_black_listed_in_a_published_theme_wins_no_prize(
         a.pk: None,
         b.pk: mattress.pk,
     }
+
+
+# --- the policy edge cases under every kind of policy -------------------------------------------
+
+# a 50 · g 40−5 with an offence (net 35) · b, c, d 30 · e 10 · f −15 (a deduction, no offence)
+POLICIES = {
+    "top 2 (offences black)": (
+        {"red_top_n": 2},
+        ["a1", "b2", "c2", "d2"],
+        ["g"],
+    ),
+    "top 2 or ≥ 10": (
+        {"red_top_n": 2, "red_min_points": 10, "red_combine": "or"},
+        ["a1", "b2", "c2", "d2", "e5"],
+        ["g"],
+    ),
+    "top 2 and ≥ 35": (
+        {"red_top_n": 2, "red_min_points": 35, "red_combine": "and"},
+        ["a1"],
+        ["g"],
+    ),
+    "≥ 30 only": (
+        {"red_top_n": None, "red_min_points": 30},
+        ["a1", "b2", "c2", "d2"],
+        ["g"],
+    ),
+    "top 3, black at ≤ −10 only": (
+        {"red_top_n": 3, "black_max_points": -10, "black_on_offence": False},
+        ["a1", "g2", "b3", "c3", "d3"],
+        ["f"],
+    ),
+    "top 3 and ≥ 30, black at ≤ −10 or an offence": (
+        {"red_top_n": 3, "red_min_points": 30, "red_combine": "and", "black_max_points": -10},
+        ["a1", "b2", "c2", "d2"],
+        ["f", "g"],
+    ),
+}
+
+
+def quarter_of_seven(grid, clerk):
+    names = "abcdefg"
+    houses = dict(zip(names, households_with_heads(grid, len(names)), strict=True))
+    base_points(grid.village)  # base points do not count, but let deductions be recorded
+    award(clerk, [houses["a"]], 50, DAY)
+    award(clerk, [houses["b"], houses["c"], houses["d"]], 30, DAY)
+    award(clerk, [houses["e"]], 10, DAY)
+    award(clerk, [houses["f"]], -15, DAY)
+    award(clerk, [houses["g"]], 40, DAY)
+    award(clerk, [houses["g"]], -5, DAY, offence=True, name="乱倒垃圾")
+    return houses
+
+
+def listed(pub, houses):
+    letter = {h.pk: name for name, h in houses.items()}
+    red = [f"{letter[e.household_id]}{e.rank}" for e in entries(pub, "red")]
+    black = [letter[e.household_id] for e in entries(pub, "black")]
+    return red, black
+
+
+@pytest.mark.parametrize("policy", POLICIES.values(), ids=POLICIES.keys())
+def test_ties_at_rank_n_under_every_policy(policy, village, grid, village_clerk):
+    fields, red, black = policy
+    ListPolicy.objects.create(village=village, **fields)
+    houses = quarter_of_seven(grid, village_clerk)
+    (pub,) = village_lists_publish(village=village, quarter=Q3)
+    assert listed(pub, houses) == (red, black)
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        *(p[0] for p in POLICIES.values()),
+        # a black threshold at or above zero does not black-list a village that did nothing
+        {"red_top_n": 5, "red_min_points": 0, "black_max_points": 0},
+    ],
+    ids=[*POLICIES.keys(), "≥ 0 red, ≤ 0 black"],
+)
+def test_an_all_zero_quarter_publishes_empty_lists_under_every_policy(
+    fields, village, grid, village_clerk
+):
+    ListPolicy.objects.create(village=village, **fields)
+    households_with_heads(grid, 4)
+    base_points(village)
+    (pub,) = village_lists_publish(village=village, quarter=Q3)
+    assert (pub.status, pub.entries.count()) == ("published", 0)
+
+
+@pytest.mark.parametrize("policy", POLICIES.values(), ids=POLICIES.keys())
+def test_households_that_moved_out_are_on_no_list_under_any_policy(
+    policy, village, grid, village_clerk
+):
+    # given the seven, plus a moved-out leader (90) and a moved-out offender (−50)
+    fields, red, black = policy
+    ListPolicy.objects.create(village=village, **fields)
+    leader, offender = households_with_heads(grid, 2)
+    houses = quarter_of_seven(grid, village_clerk)
+    award(village_clerk, [leader], 90, DAY)
+    award(village_clerk, [offender], -50, DAY, offence=True, name="焚烧秸秆")
+    move_out(leader)
+    move_out(offender)
+    # then the lists are exactly those of the seven
+    (pub,) = village_lists_publish(village=village, quarter=Q3)
+    assert listed(pub, houses) == (red, black)

@@ -262,3 +262,77 @@ def test_index_and_review_pages_query_counts_are_pinned(
         assert client.get(reverse("staff:reports")).status_code == 200
     with django_assert_max_num_queries(10):
         assert client.get(reverse("staff:quarterly_review", args=["2026Q4"])).status_code == 200
+
+
+def test_public_archive_shows_past_quarters_each_at_its_current_revision(
+    village, grid, village_clerk, client
+):
+    # given lists published for Q2 (later corrected: revision 2) and Q3
+    spring, summer = households_with_heads(grid, 2, names=["孙春生", "周夏荷"])
+    award(village_clerk, [spring], 40, dt.date(2026, 5, 10))
+    award(village_clerk, [summer], 40, DAY)
+    (q2,) = village_lists_publish(village=village, quarter="2026Q2")
+    village_lists_publish(village=village, quarter="2026Q3")
+    list_entry_withdraw(actor=village_clerk, entry=q2.entries.get(), reason="复核有误")
+    url = reverse("points:public_lists", args=[village.code])
+    # when a villager opens the page, then the current quarter shows with a link to the archive
+    current = client.get(url).content.decode()
+    assert "周夏荷" in current and "孙春生" not in current
+    assert '<a href="?quarter=2026Q2">2026年第2季度</a>' in current
+    # and the archived quarter shows its current revision (the withdrawn entry gone)
+    archived = client.get(url, {"quarter": "2026Q2"}).content.decode()
+    assert "2026年第2季度" in archived and "第2版" in archived
+    assert "孙春生" not in archived and "周夏荷" not in archived
+    assert '<a href="?quarter=2026Q3">2026年第3季度</a>' in archived
+    # an unknown or malformed quarter shows the current lists or a 404, never an error
+    assert "周夏荷" in client.get(url, {"quarter": "2024Q1"}).content.decode()
+    assert client.get(url, {"quarter": "2026-Q2"}).status_code == 404
+
+
+def test_staff_trigger_runs_the_quarter_lists_for_the_clerks_village(
+    village, other_village, grid, village_clerk, login, django_capture_on_commit_callbacks
+):
+    # given points in the clerk's village and nothing published
+    a, b = households_with_heads(grid, 2)
+    award(village_clerk, [a], 50, DAY)
+    award(village_clerk, [b], 20, DAY)
+    client = login(village_clerk)
+    # when the clerk starts the quarter's lists from the reports page (the worker is eager)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("staff:reports_run"), {"kind": "lists", "quarter": "2026Q3"})
+    # then a run for their village only is made, runs, and its progress page says done
+    job = JobRun.objects.get()
+    assert (job.kind, job.key) == ("lists", f"lists:2026Q3:{village.code}")
+    assert job.params == {"village": village.code, "quarter": "2026Q3"}
+    assert (job.status, job.done, job.total) == ("done", 2, 2)  # the village, the township
+    assert "已完成" in client.get(response.url).content.decode()
+    from points.models import ListPublication
+
+    assert list(ListPublication.objects.values_list("village_id", "quarter")) == [
+        (village.pk, "2026Q3")
+    ]
+
+
+def test_township_staff_trigger_runs_the_lists_for_every_village_of_the_township(
+    village,
+    other_village,
+    grid,
+    township,
+    township_staff,
+    login,
+    django_capture_on_commit_callbacks,
+):
+    (a,) = households_with_heads(grid, 1)
+    award(township_staff, [a], 50, DAY)
+    with django_capture_on_commit_callbacks(execute=True):
+        login(township_staff).post(
+            reverse("staff:reports_run"), {"kind": "lists", "quarter": "2026Q3"}
+        )
+    job = JobRun.objects.get()
+    assert (job.key, job.status, job.total) == (f"lists:2026Q3:{township.code}", "done", 3)
+    from points.models import ListPublication
+
+    assert set(ListPublication.objects.values_list("village_id", flat=True)) == {
+        village.pk,
+        other_village.pk,
+    }
