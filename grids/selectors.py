@@ -162,6 +162,9 @@ def contact_assignments_in(
 
     ``grid_id`` narrows to that grid: its 包网格 cadre, its section's 包片 cadre and the 包村 one.
     """
+    if scope.role in {Role.GRID_LEADER, Role.REPRESENTATIVE}:
+        # Their grid's page only: not who answers for the village's other grids.
+        grid_id = scope.grid_id
     if village_id is None and grid_id is None:
         return []
     qs = ContactAssignment.objects.filter(scope.village_q("village"), ended_on__isnull=True)

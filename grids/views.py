@@ -74,6 +74,8 @@ def household_list(request: HttpRequest) -> HttpResponse:
             else [],
             "village_id": village_id,
             "grid_id": grid_id,
+            # A village clerk's list is their village's page: show who answers for it.
+            "contacts_village_id": village_id or scope.village_id,
             "q": search,
         },
     )
@@ -117,6 +119,7 @@ def representative_list(request: HttpRequest) -> HttpResponse:
             "loads": loads,
             "villages": selectors.visible_villages(scope=scope),
             "village_id": village_id,
+            "contacts_village_id": village_id or scope.village_id,
             "flagged": sum(1 for load in loads if load.below or load.above),
             # 村里设置初始密码 happens in the admin, open to village and township staff.
             "can_set_passwords": request.user.is_staff
