@@ -71,5 +71,17 @@ def test_public_list_on_a_phone_and_the_a4_print(
     sheet.goto(f"{live_server.url}/p/{village.code}/lists/print/?size=a4")
     sheet.emulate_media(media="print")
     assert sheet.locator(".qr svg").count() == 1
+    # the whole code is drawn at the printed size (32 mm ≈ 121 px), square, not cropped: the
+    # SVG scales its viewBox into the box the stylesheet gives it
+    box = sheet.evaluate(
+        """() => {
+            const svg = document.querySelector('.qr svg');
+            const r = svg.getBoundingClientRect();
+            const [, , w, h] = svg.getAttribute('viewBox').split(' ').map(Number);
+            return {width: r.width, height: r.height, viewWidth: w, viewHeight: h};
+        }"""
+    )
+    assert abs(box["width"] - 32 / 25.4 * 96) < 2 and abs(box["height"] - box["width"]) < 1
+    assert box["viewWidth"] == box["viewHeight"] > 0
     shot(sheet, "lists-print-a4.png")
     context.close()
