@@ -405,19 +405,22 @@ def _notice_target_q(village: Village) -> Q:
     return Q(township_id=village.township_id) & (Q(village__isnull=True) | Q(village_id=village.pk))
 
 
-def rep_notices(
-    *, scope: UserScope, limit: int = 20
-) -> list[tuple[Notice, list[tuple[Household, bool]]]]:
-    """Recent notices for my village with, per household of mine, whether it was confirmed.
-
-    Three queries whatever the number of notices and households.
-    """
+def rep_notice_list(*, scope: UserScope) -> QuerySet[Notice]:
+    """Notices for my village (its own and the township's), newest first, to be paginated."""
     if not scope.is_representative:
+        return Notice.objects.none()
+    return Notice.objects.filter(
+        Q(township_id=scope.township_id)
+        & (Q(village__isnull=True) | Q(village_id=scope.village_id))
+    ).order_by("-published_at", "-id")
+
+
+def rep_notice_rows(
+    *, scope: UserScope, notices: list[Notice]
+) -> list[tuple[Notice, list[tuple[Household, bool]]]]:
+    """For a page of notices, per household of mine, whether it was confirmed (two queries)."""
+    if not scope.is_representative or not notices:
         return []
-    village = Village.objects.get(pk=scope.village_id)
-    notices = list(
-        Notice.objects.filter(_notice_target_q(village)).order_by("-published_at")[:limit]
-    )
     households = list(rep_household_choices(scope=scope))
     confirmed = set(
         NoticeDelivery.objects.filter(
@@ -481,6 +484,70 @@ def notice_coverage(*, scope: UserScope) -> QuerySet[Notice]:
         )
         .order_by("-published_at", "-id")
     )
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """Households told of a notice, of those it was meant for, in one place (a village or grid)."""
+
+    place: object
+    delivered: int
+    target: int
+    parts: list[Coverage]
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.delivered / self.target) if self.target else 0
+
+
+def notice_breakdown(*, scope: UserScope, notice_id: int) -> tuple[Notice, list[Coverage]]:
+    """One notice's coverage village by village (a township notice) and grid by grid, within
+    what the user may see: four queries whatever the number of villages, grids and households."""
+    notice = (
+        notice_coverage(scope=scope).select_related("village", "published_by").get(pk=notice_id)
+    )
+    villages = scope.villages().filter(township_id=notice.township_id)
+    if notice.village_id is not None:
+        villages = villages.filter(pk=notice.village_id)
+    grids = list(
+        Grid.objects.filter(village__in=villages)
+        .select_related("village")
+        .order_by("village__code", "code")
+    )
+    targets = dict(
+        Household.objects.filter(village__in=villages)
+        .values("grid_id")
+        .annotate(n=Count("pk"))
+        .values_list("grid_id", "n")
+    )
+    delivered = dict(
+        NoticeDelivery.objects.filter(notice_id=notice.pk, household__village__in=villages)
+        .values("household__grid_id")
+        .annotate(n=Count("pk"))
+        .values_list("household__grid_id", "n")
+    )
+    by_village: dict[int, Coverage] = {}
+    for grid in grids:
+        part = Coverage(
+            place=grid,
+            delivered=delivered.get(grid.pk, 0),
+            target=targets.get(grid.pk, 0),
+            parts=[],
+        )
+        village = by_village.setdefault(
+            grid.village_id, Coverage(place=grid.village, delivered=0, target=0, parts=[])
+        )
+        village.parts.append(part)
+    rows = [
+        Coverage(
+            place=v.place,
+            delivered=sum(p.delivered for p in v.parts),
+            target=sum(p.target for p in v.parts),
+            parts=v.parts,
+        )
+        for v in by_village.values()
+    ]
+    return notice, rows
 
 
 def departments_for(*, scope: UserScope) -> QuerySet[Department]:

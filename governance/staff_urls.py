@@ -16,6 +16,7 @@ urlpatterns = [
     path("return-visits/", views.return_visit_queue, name="return_visit_queue"),
     path("duplicates/", views.duplicate_list, name="duplicate_list"),
     path("notices/", views.notice_list, name="notice_list"),
+    path("notices/<int:pk>/", views.notice_detail, name="notice_detail"),
     path("service-day/", views.service_day, name="service_day"),
     path("work-lists/", views.work_lists, name="work_lists"),
 ]

@@ -20,6 +20,9 @@ from .forms import NoteForm, RequestReportForm, ResolveForm, ReturnVisitForm, Vi
 from .models import Notice, Request, WorkListItem
 from .view_helpers import apply_service_errors, int_param, original_context, refusal_reason
 
+# A notice lists every household of mine (up to 15): ten notices keep the page light on a phone.
+NOTICES_PER_PAGE = 10
+
 
 def rep_scope(request: HttpRequest) -> UserScope:
     scope = scope_of(request.user)
@@ -288,8 +291,18 @@ def request_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 @login_required
 def notice_list(request: HttpRequest) -> HttpResponse:
     scope = rep_scope(request)
+    from django.core.paginator import Paginator
+
+    page = Paginator(selectors.rep_notice_list(scope=scope), NOTICES_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
     return render(
-        request, "governance/rep/notice_list.html", {"notices": selectors.rep_notices(scope=scope)}
+        request,
+        "governance/rep/notice_list.html",
+        {
+            "page": page,
+            "notices": selectors.rep_notice_rows(scope=scope, notices=list(page)),
+        },
     )
 
 
@@ -310,7 +323,10 @@ def notice_confirm(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, refusal_reason(exc))
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
-    return redirect(reverse("rep:notice_list") + f"#notice-{notice.pk}")
+    # Back to the page the notice was on, at the notice.
+    page = int_param(request, "page", post=True)
+    query = f"?page={page}" if page and page > 1 else ""
+    return redirect(reverse("rep:notice_list") + f"{query}#notice-{notice.pk}")
 
 
 @login_required

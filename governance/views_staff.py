@@ -32,7 +32,7 @@ from .forms import (
     ReturnVisitForm,
     TriageForm,
 )
-from .models import Request
+from .models import Notice, Request
 from .view_helpers import apply_service_errors, int_param, original_context, refusal_reason
 
 PAGE_SIZE = 30
@@ -494,6 +494,19 @@ def notice_list(request: HttpRequest) -> HttpResponse:
         request.GET.get("page")
     )
     return render(request, "governance/staff/notice_list.html", {"form": form, "page": page})
+
+
+@login_required
+def notice_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """One notice's coverage: village by village (a township notice) and grid by grid."""
+    scope = staff_scope(request)
+    try:
+        notice, villages = selectors.notice_breakdown(scope=scope, notice_id=pk)
+    except Notice.DoesNotExist as exc:
+        raise Http404 from exc
+    return render(
+        request, "governance/staff/notice_detail.html", {"notice": notice, "villages": villages}
+    )
 
 
 @login_required
