@@ -13,6 +13,32 @@ from grids.validators import parse_id
 from .models import PointsRule
 
 MAX_QUANTITY = 99
+# Dates and years the pages accept: wide enough for any real deed or report, narrow enough that
+# "end + 1 day" and period arithmetic never leave Python's date range (9999-12-31 + 1 overflows).
+FIRST_DATE = dt.date(2000, 1, 1)
+LAST_DATE = dt.date(2100, 12, 31)
+
+
+class AsciiIntegerField(forms.IntegerField):
+    """ASCII digits only: ``int()`` also reads '٣' and fails on '²', which ``isdigit()`` passes."""
+
+    def to_python(self, value):
+        text = str(value if value is not None else "").strip()
+        if text and not (text.isascii() and text.removeprefix("-").isdigit()):
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return super().to_python(value)
+
+
+class BoundedDateField(forms.DateField):
+    def to_python(self, value):
+        day = super().to_python(value)
+        if day is not None and not FIRST_DATE <= day <= LAST_DATE:
+            raise forms.ValidationError(
+                _("日期应在%(first)s至%(last)s之间")
+                % {"first": FIRST_DATE.isoformat(), "last": LAST_DATE.isoformat()},
+                code="out_of_range",
+            )
+        return day
 
 
 class DateInput(forms.DateInput):
@@ -33,7 +59,7 @@ class ClaimForm(forms.Form):
     resident = forms.ModelChoiceField(
         label=_("村民（以人计分的事项必选）"), queryset=None, required=False
     )
-    occurred_on = forms.DateField(label=_("事迹日期"), widget=DateInput())
+    occurred_on = BoundedDateField(label=_("事迹日期"), widget=DateInput())
     note = forms.CharField(
         label=_("说明"), max_length=300, required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
@@ -52,8 +78,37 @@ class ClaimForm(forms.Form):
         return day
 
 
+class RecentChoiceIterator(forms.models.ModelChoiceIterator):
+    """Lists only the first ``field.shown`` rows; the field still validates against them all."""
+
+    def __iter__(self):
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        for obj in self.queryset[: self.field.shown]:
+            yield self.choice(obj)
+
+    def __len__(self) -> int:
+        empty = 1 if self.field.empty_label is not None else 0
+        return empty + min(self.queryset.count(), self.field.shown)
+
+
+class MeetingChoiceField(forms.ModelChoiceField):
+    """The held meeting that decided; the newest ``shown`` are offered, any held one validates.
+
+    The queryset must stay unsliced: ModelChoiceField validates with ``queryset.get()``,
+    which a sliced queryset refuses (and the form would then call every choice invalid).
+    """
+
+    iterator = RecentChoiceIterator
+    shown = 50
+
+    def label_from_instance(self, obj) -> str:
+        held = timezone.localtime(obj.held_at).date().isoformat() if obj.held_at else ""
+        return f"{obj.title}（{held}）" if held else obj.title
+
+
 class ApproveForm(forms.Form):
-    meeting = forms.ModelChoiceField(
+    meeting = MeetingChoiceField(
         label=_("作出决定的会议"), queryset=None, required=False, empty_label=_("（不需要）")
     )
 
@@ -92,7 +147,7 @@ class HouseholdsField(forms.ModelMultipleChoiceField):
 
 class BulkAwardForm(forms.Form):
     rule = RuleChoiceField(label=_("积分事项"), queryset=PointsRule.objects.none())
-    occurred_on = forms.DateField(label=_("日期"), widget=DateInput())
+    occurred_on = BoundedDateField(label=_("日期"), widget=DateInput())
     households = HouseholdsField(
         label=_("农户"),
         queryset=None,
@@ -151,8 +206,8 @@ class PublicCodeForm(forms.Form):
 
 
 class ReportPeriodForm(forms.Form):
-    start = forms.DateField(label=_("开始日期"), widget=DateInput())
-    end = forms.DateField(label=_("结束日期"), widget=DateInput())
+    start = BoundedDateField(label=_("开始日期"), widget=DateInput())
+    end = BoundedDateField(label=_("结束日期"), widget=DateInput())
 
     def clean(self):
         cleaned = super().clean()
@@ -162,12 +217,13 @@ class ReportPeriodForm(forms.Form):
 
 
 class HonourForm(forms.Form):
+    """A staff award: always with the held meeting that decided it (DESIGN: honours are awarded
+    by staff with the meeting's decision; a points threshold only proposes candidates)."""
+
     household = forms.ModelChoiceField(label=_("农户"), queryset=None)
     title = forms.ChoiceField(label=_("称号"))
-    year = forms.IntegerField(label=_("年度"), min_value=2000, max_value=2100)
-    meeting = forms.ModelChoiceField(
-        label=_("作出决定的会议"), queryset=None, required=False, empty_label=_("（无）")
-    )
+    year = AsciiIntegerField(label=_("年度"), min_value=2000, max_value=2100)
+    meeting = MeetingChoiceField(label=_("作出决定的会议"), queryset=None, empty_label=None)
     note = forms.CharField(label=_("事迹"), max_length=300, required=False)
 
     def __init__(self, *args, households, meetings, titles, **kwargs):
@@ -178,4 +234,26 @@ class HonourForm(forms.Form):
         )
         self.fields["title"].choices = [(t, t) for t in titles]
         self.fields["meeting"].queryset = meetings
+        self.fields["meeting"].error_messages["required"] = _(
+            "请选择作出决定的会议（本村已召开的会议）"
+        )
         self.fields["year"].initial = timezone.localdate().year
+
+
+class HonourFilterForm(forms.Form):
+    """The honours page's query string: which year, and the candidates' points threshold."""
+
+    DEFAULT_THRESHOLD = 200
+
+    year = AsciiIntegerField(label=_("年度"), min_value=2000, max_value=2100, required=False)
+    threshold = AsciiIntegerField(
+        label=_("积分门槛"), min_value=0, max_value=999_999, required=False
+    )
+
+    def values(self) -> tuple[int, int]:
+        """(year, threshold): the valid ones given, else this year and the default threshold."""
+        data = self.cleaned_data if self.is_valid() else {}
+        return (
+            data.get("year") or timezone.localdate().year,
+            data.get("threshold") if data.get("threshold") is not None else self.DEFAULT_THRESHOLD,
+        )

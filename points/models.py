@@ -158,6 +158,74 @@ class Account(models.Model):
         return f"{self.household}：{self.balance}"
 
 
+class ClaimBatch(models.Model):
+    """批量申报: one rule, one day, many households (a clean-up day). Recorded by one staff
+    member, approved or rejected as a whole by another: the two-person rule of single claims."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("待审核")
+        APPROVED = "approved", _("已通过")
+        REJECTED = "rejected", _("已驳回")
+
+    rule = models.ForeignKey(
+        PointsRule, on_delete=models.PROTECT, related_name="batches", verbose_name=_("积分事项")
+    )
+    village = models.ForeignKey(
+        Village, on_delete=models.PROTECT, related_name="points_claim_batches", verbose_name=_("村")
+    )
+    occurred_on = models.DateField(_("日期"))
+    note = models.CharField(_("说明"), max_length=300, blank=True, default="")
+    size = models.PositiveIntegerField(_("户数"))
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="points_batches_submitted",
+        verbose_name=_("申报人"),
+    )
+    submitted_at = models.DateTimeField(_("申报时间"), auto_now_add=True)
+    status = models.CharField(
+        _("状态"), max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="points_batches_decided",
+        verbose_name=_("审核人"),
+    )
+    decided_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
+    reason = models.CharField(_("审核意见"), max_length=300, blank=True, default="")
+
+    class Meta:
+        verbose_name = _("批量申报")
+        verbose_name_plural = _("批量申报")
+        ordering = ["-submitted_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(decided_by__isnull=True) | ~Q(decided_by=F("submitted_by")),
+                name="points_batch_decider_not_submitter",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="pending", decided_by__isnull=True, decided_at__isnull=True)
+                | Q(
+                    status__in=["approved", "rejected"],
+                    decided_by__isnull=False,
+                    decided_at__isnull=False,
+                ),
+                name="points_batch_decision_matches_status",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="rejected") | ~Q(reason=""),
+                name="points_batch_rejection_has_reason",
+            ),
+            models.CheckConstraint(condition=Q(size__gte=1), name="points_batch_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rule.name} · {self.occurred_on} · {self.size}户"
+
+
 class Claim(models.Model):
     class Status(models.TextChoices):
         PENDING = "pending", _("待审核")
@@ -208,6 +276,15 @@ class Claim(models.Model):
         on_delete=models.PROTECT,
         related_name="points_claims",
         verbose_name=_("审议会议"),
+    )
+    # Claims of a batch are decided only together, through the batch.
+    batch = models.ForeignKey(
+        ClaimBatch,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="claims",
+        verbose_name=_("批量申报"),
     )
 
     class Meta:

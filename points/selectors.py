@@ -6,25 +6,76 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Max, Q, QuerySet, Sum
 from django.utils import timezone
 
 from grids.access import UserScope
 from grids.models import Household, mask_name
 
-from .models import Account, Claim, Honour, LedgerEntry, PointsRule, Product, Shop, StockMovement
+from .models import (
+    Account,
+    Claim,
+    ClaimBatch,
+    Honour,
+    LedgerEntry,
+    PointsRule,
+    Product,
+    Shop,
+    StockMovement,
+)
 
 PASSBOOK_PUBLIC_ENTRIES = 10
 
 
 def claim_queue(*, scope: UserScope, status: str = Claim.Status.PENDING) -> QuerySet[Claim]:
-    """Claims of the villages this staff member manages, oldest pending first."""
+    """Single claims of the villages this staff member manages, oldest pending first.
+
+    Claims of a batch are left out: they are decided together, from ``batch_queue``.
+    """
     if not scope.is_staff_role:
         return Claim.objects.none()
     return (
-        Claim.objects.filter(scope.village_q("household__village"), status=status)
+        Claim.objects.filter(
+            scope.village_q("household__village"), status=status, batch__isnull=True
+        )
         .select_related("household", "household__head", "resident", "rule", "submitted_by")
         .order_by("submitted_at", "pk")
+    )
+
+
+def batch_queue(
+    *, scope: UserScope, status: str = ClaimBatch.Status.PENDING
+) -> QuerySet[ClaimBatch]:
+    """批量申报 of the villages this staff member manages, oldest first."""
+    if not scope.is_staff_role:
+        return ClaimBatch.objects.none()
+    return (
+        ClaimBatch.objects.filter(scope.village_q("village"), status=status)
+        .select_related("rule", "village", "submitted_by")
+        .order_by("submitted_at", "pk")
+    )
+
+
+def batch_for_decision(*, scope: UserScope, batch_id: int) -> ClaimBatch:
+    """A pending batch of the user's villages. Raises ClaimBatch.DoesNotExist (→ 404)."""
+    return batch_queue(scope=scope).select_related("rule__category").get(pk=batch_id)
+
+
+def batch_households(*, batch: ClaimBatch) -> QuerySet[Household]:
+    """The households of a batch, by 户号, with the head's name for the approver to check."""
+    return (
+        Household.objects.filter(points_claims__batch=batch)
+        .select_related("head")
+        .only("number", "head__name")
+        .order_by("number")
+    )
+
+
+def batches_submitted_by(*, user, limit: int = 10) -> list[ClaimBatch]:
+    return list(
+        ClaimBatch.objects.filter(submitted_by=user)
+        .select_related("rule", "decided_by")
+        .order_by("-submitted_at", "-pk")[:limit]
     )
 
 
@@ -263,10 +314,15 @@ def shop_stock_report(
 
 
 def meetings_for_village(*, village_id: int):
-    """Held meetings of the village, newest first, for the 'decided by' choice."""
+    """Held meetings of the village, newest first, for the 'decided by' choice.
+
+    Not sliced: the form validates the posted id against this queryset and shows only the newest.
+    """
     from deliberation.models import Meeting
 
-    return Meeting.objects.filter(village_id=village_id, status="held").order_by("-held_at")[:50]
+    return Meeting.objects.filter(village_id=village_id, status=Meeting.Status.HELD).order_by(
+        "-held_at", "-pk"
+    )
 
 
 def village_households(*, scope: UserScope, village_id: int) -> QuerySet[Household]:
@@ -279,7 +335,11 @@ def village_households(*, scope: UserScope, village_id: int) -> QuerySet[Househo
 
 
 def pending_claim_count(*, scope: UserScope) -> int:
-    return claim_queue(scope=scope).aggregate(n=Count("pk"))["n"]
+    """Pending single claims plus pending batches (each batch is one decision)."""
+    return (
+        claim_queue(scope=scope).aggregate(n=Count("pk"))["n"]
+        + batch_queue(scope=scope).aggregate(n=Count("pk"))["n"]
+    )
 
 
 def honours_for_village(*, scope: UserScope, village_id: int, year: int) -> QuerySet[Honour]:
@@ -292,20 +352,43 @@ def honours_for_village(*, scope: UserScope, village_id: int, year: int) -> Quer
     )
 
 
+@dataclass(frozen=True)
+class HonourCandidate:
+    household_id: int
+    number: str
+    head_name: str
+    earned: int
+
+
 def honour_candidates(
     *, scope: UserScope, village_id: int, threshold: int, year: int, limit: int = 50
-) -> QuerySet[Account]:
-    """Households at or above ``threshold`` points with no honour yet this year, richest first."""
-    return (
-        Account.objects.filter(
-            scope.village_q("household__village"),
-            household__village_id=village_id,
-            balance__gte=threshold,
+) -> list[HonourCandidate]:
+    """Households that earned at least ``threshold`` points in ``year`` and hold no honour of
+    that year yet, most first.
+
+    Earned = awards and deductions dated in the year and not reversed, as the red/black lists
+    count a quarter: the base grant is everyone's, and redeeming at the shop spends points
+    but does not undo the deeds, so neither moves a household on or off this list.
+    """
+    start, end = dt.date(year, 1, 1), dt.date(year, 12, 31)
+    rows = (
+        LedgerEntry.objects.filter(
+            scope.village_q("account__household__village"),
+            account__household__village_id=village_id,
+            kind__in=[LedgerEntry.Kind.AWARD, LedgerEntry.Kind.DEDUCTION],
+            occurred_on__range=(start, end),
+            reversed_by__isnull=True,
         )
-        .exclude(household__honours__year=year)
-        .select_related("household", "household__head")
-        .order_by("-balance", "household__number")[:limit]
+        .exclude(account__household__honours__year=year)
+        .values_list("account__household_id", "account__household__number")
+        .annotate(earned=Sum("points"), head=Max("account__household__head__name"))
+        .filter(earned__gte=threshold)
+        .order_by("-earned", "account__household__number")[:limit]
     )
+    return [
+        HonourCandidate(household_id=hid, number=number, head_name=head or "", earned=earned)
+        for hid, number, earned, head in rows
+    ]
 
 
 def honour_for_certificate(*, scope: UserScope, honour_id: int) -> Honour:

@@ -24,15 +24,17 @@ from django.utils.translation import gettext as _
 
 from grids.access import scope_of
 from grids.models import AuditEntry, Household, Resident, Township, Village
-from grids.services import audit_record, model_create, photo_shrink, snapshot
+from grids.services import audit_record, model_create, model_update, photo_shrink, snapshot
 
 from .models import (
     Account,
     Category,
     Claim,
+    ClaimBatch,
     Honour,
     LedgerEntry,
     PointsRule,
+    PrizeTier,
     Product,
     Redemption,
     RedemptionLine,
@@ -87,6 +89,15 @@ def _require_village_staff(actor, village_id: int) -> None:
         raise ValidationError(_("您没有管理该村积分的权限"))
 
 
+def _require_township_staff(actor, township_id: int) -> None:
+    """Township staff of this township (or a superuser): categories and township templates."""
+    scope = scope_of(actor)
+    if not scope.is_superuser and not (
+        scope.role == "township_staff" and scope.township_id == township_id
+    ):
+        raise ValidationError(_("只有本乡镇的乡镇干部可以管理积分类别和乡镇模板"))
+
+
 def _require_can_see_household(actor, household: Household) -> None:
     if not scope_of(actor).households().filter(pk=household.pk).exists():
         raise ValidationError(_("您不能为该户申报积分"))
@@ -97,7 +108,17 @@ def _require_can_see_household(actor, household: Household) -> None:
 
 @transaction.atomic
 def township_categories_ensure(*, actor, township: Township) -> list[Category]:
-    """The four moral categories and the village-affairs ones; existing names are kept."""
+    """The four moral categories and the village-affairs ones; existing names are kept.
+
+    Any staff member of the township (or a setup script, ``actor=None``) may run it: it only
+    adds the standard names that are missing and never changes one.
+    """
+    if actor is not None:
+        scope = scope_of(actor)
+        if not scope.is_superuser and not (
+            scope.role in {"township_staff", "village_staff"} and scope.township_id == township.pk
+        ):
+            raise ValidationError(_("您没有管理该乡镇积分的权限"))
     existing = {c.name: c for c in Category.objects.filter(township=township)}
     categories = []
     for name, kind in DEFAULT_CATEGORIES:
@@ -108,6 +129,54 @@ def township_categories_ensure(*, actor, township: Township) -> list[Category]:
             )
         categories.append(category)
     return categories
+
+
+@transaction.atomic
+def category_create(*, actor, township: Township, name: str, kind: str) -> Category:
+    """A township's own category (e.g. 移风易俗) next to the standard ones."""
+    _require_township_staff(actor, township.pk)
+    name = name.strip()
+    if Category.objects.filter(township=township, name=name).exists():
+        raise ValidationError(_("本乡镇已有积分类别“%(name)s”") % {"name": name})
+    return model_create(actor=actor, instance=Category(township=township, name=name, kind=kind))
+
+
+@transaction.atomic
+def category_update(
+    *, actor, category: Category, name: str | None = None, kind: str | None = None
+) -> Category:
+    """Rename or re-kind a category; rules keep pointing at it, entries keep their rule name."""
+    _require_township_staff(actor, category.township_id)
+    category = Category.objects.select_for_update().get(pk=category.pk)
+    data = {}
+    if name is not None:
+        data["name"] = name.strip()
+    if kind is not None:
+        data["kind"] = kind
+    return model_update(actor=actor, instance=category, data=data)
+
+
+def _check_legal_basis(legal_basis, village: Village | None) -> None:
+    """依据条款: an article of this village's own rules, in an adopted version (adopted, filed
+    or in force). A township template cites none: articles belong to one village's rules."""
+    if legal_basis is None:
+        return
+    from deliberation.models import RuleVersion
+
+    if village is None:
+        raise ValidationError(_("乡镇模板不能引用村规民约条款；复制到村后，由村里选择本村的条款"))
+    version = RuleVersion.objects.select_related("rule").get(pk=legal_basis.version_id)
+    if version.rule.village_id != village.pk:
+        raise ValidationError(_("依据条款必须是本村村规民约的条款"))
+    if version.status not in {
+        RuleVersion.Status.ADOPTED,
+        RuleVersion.Status.FILED,
+        RuleVersion.Status.IN_FORCE,
+    }:
+        raise ValidationError(
+            _("依据条款所在的村规民约版本“%(status)s”，尚未经村民会议通过或已废止")
+            % {"status": version.get_status_display()}
+        )
 
 
 @transaction.atomic
@@ -139,10 +208,13 @@ def rule_create(
         raise ValidationError(_("请指定村或乡镇"))
     elif not scope_of(actor).is_township:
         raise ValidationError(_("只有乡镇干部可以制定乡镇模板"))
+    elif not scope_of(actor).is_superuser and scope_of(actor).township_id != township.pk:
+        raise ValidationError(_("只有本乡镇的乡镇干部可以制定乡镇模板"))
     if category.township_id != township.pk:
         raise ValidationError(_("积分类别不属于该乡镇"))
     if points == 0:
         raise ValidationError(_("分值不能为0"))
+    _check_legal_basis(legal_basis, village)
     rule = PointsRule(
         township=township,
         village=village,
@@ -162,6 +234,52 @@ def rule_create(
         legal_basis=legal_basis,
     )
     return model_create(actor=actor, instance=rule, village_id=village.pk if village else None)
+
+
+RULE_EDITABLE_FIELDS = frozenset(
+    {
+        "code",
+        "name",
+        "category",
+        "points",
+        "subject",
+        "needs_review",
+        "max_per_month",
+        "max_per_quarter",
+        "max_per_year",
+        "allow_same_day_repeat",
+        "black_list_offence",
+        "active_from",
+        "active_to",
+        "legal_basis",
+    }
+)
+
+
+@transaction.atomic
+def rule_update(*, actor, rule: PointsRule, changes: Mapping[str, object]) -> PointsRule:
+    """Change a rule from now on. Past entries keep the name and points they were made with;
+    a village rule is its village staff's, a template its township staff's."""
+    unknown = set(changes) - RULE_EDITABLE_FIELDS
+    if unknown:
+        raise ValidationError(
+            _("积分规则的这些内容不能修改：%(fields)s") % {"fields": "、".join(sorted(unknown))}
+        )
+    rule = (
+        PointsRule.objects.select_for_update(of=("self",)).select_related("village").get(pk=rule.pk)
+    )
+    if rule.village_id is not None:
+        _require_village_staff(actor, rule.village_id)
+    else:
+        _require_township_staff(actor, rule.township_id)
+    category = changes.get("category", rule.category)
+    if category.township_id != rule.township_id:
+        raise ValidationError(_("积分类别不属于该乡镇"))
+    if changes.get("points", rule.points) == 0:
+        raise ValidationError(_("分值不能为0"))
+    if "legal_basis" in changes:
+        _check_legal_basis(changes["legal_basis"], rule.village)
+    return model_update(actor=actor, instance=rule, data=dict(changes), village_id=rule.village_id)
 
 
 RULE_COPY_FIELDS = (
@@ -190,6 +308,7 @@ def rule_copy_to_villages(
         raise ValidationError(_("只能复制乡镇模板"))
     if not scope_of(actor).is_township:
         raise ValidationError(_("只有乡镇干部可以下发乡镇模板"))
+    _require_township_staff(actor, template.township_id)
     targets = list(villages) if villages is not None else list(template.township.villages.all())
     if any(v.township_id != template.township_id for v in targets):
         raise ValidationError(_("只能复制到本乡镇的村"))
@@ -490,6 +609,23 @@ def claim_submit(
     return claim
 
 
+def _check_deciding_meeting(meeting, village_id: int) -> None:
+    """The meeting cited for a decision: given, of the same village, and already held."""
+    from deliberation.models import Meeting
+
+    if meeting is None:
+        raise ValidationError(_("请选择作出决定的会议（本村已召开的会议）"))
+    if meeting.village_id != village_id:
+        raise ValidationError(_("所选会议不是本村的会议"))
+    if meeting.status != Meeting.Status.HELD:
+        raise ValidationError(_("所选会议尚未召开，不能作为审议依据"))
+
+
+def _refuse_batch_member(claim: Claim) -> None:
+    if claim.batch_id is not None:
+        raise ValidationError(_("该申报属于批量申报，请在批量申报中整批审核"))
+
+
 def _lock_pending_claim(claim: Claim) -> Claim:
     claim = (
         Claim.objects.select_for_update(of=("self",))
@@ -506,16 +642,14 @@ def claim_approve(*, actor, claim: Claim, meeting=None) -> LedgerEntry:
     """Approve a pending claim and write its ledger entry (caps and same-day rule under lock)."""
     claim = _lock_pending_claim(claim)
     household, rule = claim.household, claim.rule
+    _refuse_batch_member(claim)
     if claim.submitted_by_id == actor.pk:
         raise ValidationError(_("不能审核自己提交的申报，请由其他村干部审核"))
     _require_village_staff(actor, household.village_id)
     if rule.needs_review:
         if meeting is None:
             raise ValidationError(_("该事项需经会议审议，请选择作出决定的会议"))
-        if meeting.village_id != household.village_id:
-            raise ValidationError(_("所选会议不是本村的会议"))
-        if meeting.status != "held":
-            raise ValidationError(_("所选会议尚未召开，不能作为审议依据"))
+        _check_deciding_meeting(meeting, household.village_id)
     _check_rule_usable(rule, household.village_id, claim.occurred_on)
     account_id = accounts_ensure([household.pk])[household.pk]
     _lock_accounts([account_id])
@@ -557,6 +691,7 @@ def claim_approve(*, actor, claim: Claim, meeting=None) -> LedgerEntry:
 @transaction.atomic
 def claim_reject(*, actor, claim: Claim, reason: str) -> Claim:
     claim = _lock_pending_claim(claim)
+    _refuse_batch_member(claim)
     reason = reason.strip()
     if not reason:
         raise ValidationError(_("驳回时请填写理由"))
@@ -580,6 +715,194 @@ def claim_reject(*, actor, claim: Claim, reason: str) -> Claim:
     return claim
 
 
+def _check_batchable(rule: PointsRule) -> None:
+    if rule.needs_review:
+        raise ValidationError(_("需会议审议的事项不能批量记分，请逐户申报并关联会议"))
+    if rule.subject == PointsRule.Subject.RESIDENT:
+        raise ValidationError(_("以人计分的事项不能批量记分，请逐人申报"))
+
+
+def _award_many(
+    *,
+    rule: PointsRule,
+    account_numbers: Mapping[int, str],
+    occurred_on: dt.date,
+    note: str,
+    recorded_by,
+    approved_by,
+    claim_of: Mapping[int, int] | None = None,
+) -> list[LedgerEntry]:
+    """One entry of ``rule`` per account, written in bulk under the accounts' locks.
+
+    ``account_numbers``: account id → household number (for messages); ``claim_of``: account
+    id → the claim the entry settles. All entries or none.
+    """
+    _lock_accounts(account_numbers)
+    _check_award_allowed(rule, account_numbers, occurred_on)
+    kind, key = _rule_kind(rule), _dedupe_key(rule, occurred_on)
+    claim_of = claim_of or {}
+    return ledger_append(
+        recorded_by=recorded_by,
+        postings=[
+            Posting(
+                account_id=account_id,
+                kind=kind,
+                points=rule.points,
+                occurred_on=occurred_on,
+                rule=rule,
+                approved_by_id=approved_by.pk,
+                claim_id=claim_of.get(account_id),
+                dedupe_key=key,
+                note=note,
+            )
+            for account_id in sorted(account_numbers)
+        ],
+    )
+
+
+@transaction.atomic
+def claim_batch_submit(
+    *,
+    actor,
+    rule: PointsRule,
+    households: Sequence[Household],
+    occurred_on: dt.date,
+    note: str = "",
+) -> ClaimBatch:
+    """批量记分: one rule for many households in one form, as a batch of claims that another
+    staff member approves (``claim_batch_approve``) — the recorder never approves it himself."""
+    if not households:
+        raise ValidationError(_("请至少选择一户"))
+    _require_village_staff(actor, rule.village_id or 0)
+    _check_batchable(rule)
+    numbers = {h.pk: h.number for h in households}
+    if any(h.village_id != rule.village_id for h in households):
+        raise ValidationError(_("所选农户不全属于该村"))
+    _check_rule_usable(rule, rule.village_id, occurred_on)
+    existing = dict(
+        Account.objects.filter(household_id__in=numbers).values_list("pk", "household_id")
+    )
+    if existing:
+        # Early, friendly refusal; the approval re-checks under the accounts' locks.
+        _check_award_allowed(rule, {a: numbers[h] for a, h in existing.items()}, occurred_on)
+    note = note.strip()
+    batch = ClaimBatch.objects.create(
+        rule=rule,
+        village_id=rule.village_id,
+        occurred_on=occurred_on,
+        note=note,
+        size=len(numbers),
+        submitted_by=actor,
+    )
+    Claim.objects.bulk_create(
+        [
+            Claim(
+                household_id=household_id,
+                rule=rule,
+                occurred_on=occurred_on,
+                note=note,
+                submitted_by=actor,
+                batch=batch,
+            )
+            for household_id in sorted(numbers)
+        ],
+        batch_size=BATCH_SIZE,
+    )
+    audit_record(
+        actor=actor,
+        action="claim_batch_submit",
+        instance=batch,
+        after={**snapshot(batch), "households": sorted(numbers)},
+        village_id=rule.village_id,
+    )
+    return batch
+
+
+def _lock_pending_batch(batch: ClaimBatch) -> ClaimBatch:
+    batch = (
+        ClaimBatch.objects.select_for_update(of=("self",)).select_related("rule").get(pk=batch.pk)
+    )
+    if batch.status != ClaimBatch.Status.PENDING:
+        raise ValidationError(_("该批量申报已经处理过了"))
+    return batch
+
+
+@transaction.atomic
+def claim_batch_approve(*, actor, batch: ClaimBatch) -> list[LedgerEntry]:
+    """Approve every claim of the batch and write their entries in bulk (all or none)."""
+    batch = _lock_pending_batch(batch)
+    if batch.submitted_by_id == actor.pk:
+        raise ValidationError(_("不能审核自己提交的申报，请由其他村干部审核"))
+    _require_village_staff(actor, batch.village_id)
+    rule = batch.rule
+    _check_batchable(rule)
+    _check_rule_usable(rule, batch.village_id, batch.occurred_on)
+    claims = list(batch.claims.values_list("pk", "household_id", "household__number"))
+    account_of = accounts_ensure(h for _pk, h, _n in claims)
+    entries = _award_many(
+        rule=rule,
+        account_numbers={account_of[h]: number for _pk, h, number in claims},
+        occurred_on=batch.occurred_on,
+        note=batch.note,
+        recorded_by=batch.submitted_by,
+        approved_by=actor,
+        claim_of={account_of[h]: pk for pk, h, _n in claims},
+    )
+    now = timezone.now()
+    Claim.objects.filter(batch=batch).update(
+        status=Claim.Status.APPROVED, decided_by=actor, decided_at=now
+    )
+    before = snapshot(batch)
+    batch.status = ClaimBatch.Status.APPROVED
+    batch.decided_by = actor
+    batch.decided_at = now
+    batch.save(update_fields=["status", "decided_by", "decided_at"])
+    audit_record(
+        actor=actor,
+        action="claim_batch_approve",
+        instance=batch,
+        before=before,
+        after={
+            **snapshot(batch),
+            "first_entry": entries[0].pk,
+            "last_entry": entries[-1].pk,
+        },
+        village_id=batch.village_id,
+    )
+    return entries
+
+
+@transaction.atomic
+def claim_batch_reject(*, actor, batch: ClaimBatch, reason: str) -> ClaimBatch:
+    """Reject the whole batch with a reason; no entry is written."""
+    batch = _lock_pending_batch(batch)
+    reason = reason.strip()[:300]
+    if not reason:
+        raise ValidationError(_("驳回时请填写理由"))
+    if batch.submitted_by_id == actor.pk:
+        raise ValidationError(_("不能审核自己提交的申报，请由其他村干部审核"))
+    _require_village_staff(actor, batch.village_id)
+    now = timezone.now()
+    Claim.objects.filter(batch=batch).update(
+        status=Claim.Status.REJECTED, decided_by=actor, decided_at=now, reason=reason
+    )
+    before = snapshot(batch)
+    batch.status = ClaimBatch.Status.REJECTED
+    batch.decided_by = actor
+    batch.decided_at = now
+    batch.reason = reason
+    batch.save(update_fields=["status", "decided_by", "decided_at", "reason"])
+    audit_record(
+        actor=actor,
+        action="claim_batch_reject",
+        instance=batch,
+        before=before,
+        after=snapshot(batch),
+        village_id=batch.village_id,
+    )
+    return batch
+
+
 @transaction.atomic
 def points_bulk_award(
     *,
@@ -589,39 +912,27 @@ def points_bulk_award(
     occurred_on: dt.date,
     note: str = "",
 ) -> list[LedgerEntry]:
-    """One rule for many households (a clean-up day): all entries or none."""
+    """Scripted awards only (the demo village, test fixtures): ``actor`` records *and* approves.
+
+    No page, admin action or job calls this: staff record a clean-up day with
+    ``claim_batch_submit`` and a second staff member approves it with ``claim_batch_approve``.
+    """
     if not households:
         raise ValidationError(_("请至少选择一户"))
     _require_village_staff(actor, rule.village_id or 0)
-    if rule.needs_review:
-        raise ValidationError(_("需会议审议的事项不能批量记分，请逐户申报并关联会议"))
-    if rule.subject == PointsRule.Subject.RESIDENT:
-        raise ValidationError(_("以人计分的事项不能批量记分，请逐人申报"))
+    _check_batchable(rule)
     numbers = {h.pk: h.number for h in households}
     if any(h.village_id != rule.village_id for h in households):
         raise ValidationError(_("所选农户不全属于该村"))
     _check_rule_usable(rule, rule.village_id, occurred_on)
     account_of = accounts_ensure(numbers)
-    _lock_accounts(account_of.values())
-    _check_award_allowed(
-        rule, {account_of[h]: number for h, number in numbers.items()}, occurred_on
-    )
-    kind, key = _rule_kind(rule), _dedupe_key(rule, occurred_on)
-    entries = ledger_append(
+    entries = _award_many(
+        rule=rule,
+        account_numbers={account_of[h]: number for h, number in numbers.items()},
+        occurred_on=occurred_on,
+        note=note.strip(),
         recorded_by=actor,
-        postings=[
-            Posting(
-                account_id=account_of[household_id],
-                kind=kind,
-                points=rule.points,
-                occurred_on=occurred_on,
-                rule=rule,
-                approved_by_id=actor.pk,
-                dedupe_key=key,
-                note=note.strip(),
-            )
-            for household_id in sorted(numbers)
-        ],
+        approved_by=actor,
     )
     audit_record(
         actor=actor,
@@ -774,6 +1085,15 @@ def shop_create(*, actor, village: Village, name: str = "积分超市") -> Shop:
 
 
 @transaction.atomic
+def shop_rename(*, actor, shop: Shop, name: str) -> Shop:
+    _require_village_staff(actor, shop.village_id)
+    shop = Shop.objects.select_for_update().get(pk=shop.pk)
+    return model_update(
+        actor=actor, instance=shop, data={"name": name.strip()}, village_id=shop.village_id
+    )
+
+
+@transaction.atomic
 def product_create(
     *, actor, shop: Shop, name: str, points_price: int, active: bool = True
 ) -> Product:
@@ -786,9 +1106,15 @@ def product_create(
 
 @transaction.atomic
 def product_update(
-    *, actor, product: Product, points_price: int | None = None, active: bool | None = None
+    *,
+    actor,
+    product: Product,
+    points_price: int | None = None,
+    active: bool | None = None,
+    name: str | None = None,
 ) -> Product:
-    """Price and shelf status; stock changes only through stock movements."""
+    """Name, price and shelf status; stock changes only through stock movements. Receipts keep
+    the price they were made at."""
     _require_village_staff(actor, product.shop.village_id)
     product = Product.objects.select_for_update().get(pk=product.pk)
     before = snapshot(product)
@@ -798,7 +1124,12 @@ def product_update(
         product.points_price = points_price
     if active is not None:
         product.active = active
-    product.save(update_fields=["points_price", "active"])
+    if name is not None and name.strip() != product.name:
+        name = name.strip()
+        if Product.objects.filter(shop_id=product.shop_id, name=name).exists():
+            raise ValidationError(_("本超市已有商品“%(name)s”") % {"name": name})
+        product.name = name
+    product.save(update_fields=["points_price", "active", "name"])
     audit_record(
         actor=actor,
         action="update",
@@ -1060,6 +1391,45 @@ def redemption_cancel(*, actor, redemption: Redemption, reason: str) -> Redempti
     return redemption
 
 
+# --- prize tiers (the quarterly lists' prizes) ----------------------------------------------------
+
+
+def _check_prize_tier(village_id: int, rank_from: int, rank_to: int, product: Product) -> None:
+    if rank_from < 1 or rank_to < rank_from:
+        raise ValidationError(_("名次范围无效：起始名次至少为1，且不大于截止名次"))
+    if product.shop.village_id != village_id:
+        raise ValidationError(_("奖品必须是本村积分超市的商品"))
+
+
+@transaction.atomic
+def prize_tier_create(
+    *, actor, village: Village, rank_from: int, rank_to: int, product: Product
+) -> PrizeTier:
+    """e.g. ranks 1–4 a mattress, 5–10 a blanket (the lists job gives them at publication)."""
+    _require_village_staff(actor, village.pk)
+    _check_prize_tier(village.pk, rank_from, rank_to, product)
+    tier = PrizeTier(village=village, rank_from=rank_from, rank_to=rank_to, product=product)
+    return model_create(actor=actor, instance=tier, village_id=village.pk)
+
+
+@transaction.atomic
+def prize_tier_update(*, actor, tier: PrizeTier, changes: Mapping[str, object]) -> PrizeTier:
+    unknown = set(changes) - {"rank_from", "rank_to", "product"}
+    if unknown:
+        raise ValidationError(
+            _("奖励档次的这些内容不能修改：%(fields)s") % {"fields": "、".join(sorted(unknown))}
+        )
+    tier = PrizeTier.objects.select_for_update().get(pk=tier.pk)
+    _require_village_staff(actor, tier.village_id)
+    _check_prize_tier(
+        tier.village_id,
+        changes.get("rank_from", tier.rank_from),
+        changes.get("rank_to", tier.rank_to),
+        changes.get("product", tier.product),
+    )
+    return model_update(actor=actor, instance=tier, data=dict(changes), village_id=tier.village_id)
+
+
 # --- honours --------------------------------------------------------------------------------------
 
 
@@ -1070,16 +1440,19 @@ def honour_award(
     household: Household,
     title: str,
     year: int,
-    meeting=None,
+    meeting,
     note: str = "",
 ) -> Honour:
-    """文明家庭, 美丽家园示范户, 最美庭院…: once per household, title and year."""
+    """文明家庭, 美丽家园示范户, 最美庭院…: once per household, title and year.
+
+    Awarded by staff with the held meeting of the village that decided it; a household above
+    the points threshold (``selectors.honour_candidates``) is only a proposal for that meeting.
+    """
     _require_village_staff(actor, household.village_id)
     title = title.strip()
     if not title:
         raise ValidationError(_("请填写荣誉称号"))
-    if meeting is not None and meeting.village_id != household.village_id:
-        raise ValidationError(_("所选会议不是本村的会议"))
+    _check_deciding_meeting(meeting, household.village_id)
     if Honour.objects.filter(household=household, title=title, year=year).exists():
         raise ValidationError(
             _("户%(number)s已获得%(year)d年度“%(title)s”称号")

@@ -7,6 +7,7 @@ app_name = "points"
 urlpatterns = [
     path("points/claims/", views.claim_queue, name="claim_queue"),
     path("points/claims/<int:pk>/", views.claim_decide, name="claim_decide"),
+    path("points/claims/batches/<int:pk>/", views.batch_decide, name="batch_decide"),
     path("points/claim/", views.claim_pick_household, name="claim_pick"),
     path("points/claim/<int:household_id>/", views.claim_new, name="claim_new"),
     path("points/award/", views.bulk_award, name="bulk_award"),

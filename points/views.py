@@ -28,12 +28,13 @@ from .forms import (
     BulkAwardForm,
     ClaimForm,
     CounterForm,
+    HonourFilterForm,
     HonourForm,
     PublicCodeForm,
     RejectForm,
     ReportPeriodForm,
 )
-from .models import Claim, Honour, Redemption, Shop
+from .models import Claim, ClaimBatch, Honour, Redemption, Shop
 
 PAGE_SIZE = 50
 
@@ -73,7 +74,47 @@ def claim_queue(request: HttpRequest) -> HttpResponse:
     page = Paginator(selectors.claim_queue(scope=scope), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
-    return render(request, "points/claim_queue.html", {"page": page})
+    batches = selectors.batch_queue(scope=scope)[:PAGE_SIZE]
+    return render(request, "points/claim_queue.html", {"page": page, "batches": batches})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def batch_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    """A 批量申报: approve all its households at once, or reject it with a reason."""
+    scope = _staff_scope(request)
+    try:
+        batch = selectors.batch_for_decision(scope=scope, batch_id=pk)
+    except ClaimBatch.DoesNotExist as exc:
+        raise Http404(_("批量申报不存在或已处理")) from exc
+    action = request.POST.get("action")
+    reject_form = RejectForm(request.POST if action == "reject" else None)
+    errors: list[str] = []
+    try:
+        if action == "approve":
+            entries = services.claim_batch_approve(actor=request.user, batch=batch)
+            messages.success(request, _("已通过，已为%(n)d户记分") % {"n": len(entries)})
+            return redirect("points:claim_queue")
+        if action == "reject" and reject_form.is_valid():
+            services.claim_batch_reject(
+                actor=request.user, batch=batch, reason=reject_form.cleaned_data["reason"]
+            )
+            messages.success(request, _("已驳回"))
+            return redirect("points:claim_queue")
+    except ValidationError as exc:
+        errors = exc.messages
+    return render(
+        request,
+        "points/batch_decide.html",
+        {
+            "batch": batch,
+            "households": selectors.batch_households(batch=batch),
+            "reject_form": reject_form,
+            "errors": errors,
+            "own_batch": batch.submitted_by_id == request.user.pk,
+        },
+        status=400 if action else 200,
+    )
 
 
 @login_required
@@ -196,7 +237,7 @@ def bulk_award(request: HttpRequest) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         try:
-            entries = services.points_bulk_award(
+            batch = services.claim_batch_submit(
                 actor=request.user,
                 rule=form.cleaned_data["rule"],
                 households=list(form.cleaned_data["households"]),
@@ -206,12 +247,21 @@ def bulk_award(request: HttpRequest) -> HttpResponse:
         except ValidationError as exc:
             _add_errors(form, exc)
         else:
-            messages.success(request, _("已为%(n)d户记分") % {"n": len(entries)})
+            messages.success(
+                request,
+                _("已提交%(n)d户的批量申报，请另一位村干部在“待审申报”中审核后记分")
+                % {"n": batch.size},
+            )
             return redirect(f"{reverse('points:bulk_award')}?village={village.pk}")
     return render(
         request,
         "points/bulk_award.html",
-        {"form": form, "village": village, "villages": scope.villages().order_by("code")},
+        {
+            "form": form,
+            "village": village,
+            "villages": scope.villages().order_by("code"),
+            "mine": selectors.batches_submitted_by(user=request.user),
+        },
         status=400 if request.method == "POST" else 200,
     )
 
@@ -410,7 +460,12 @@ def shop_report(request: HttpRequest, pk: int) -> HttpResponse:
         report = selectors.shop_stock_report(scope=scope, shop_id=pk, start=start, end=end)
     except Shop.DoesNotExist as exc:
         raise Http404 from exc
-    return render(request, "points/shop_report.html", {"report": report, "form": form})
+    return render(
+        request,
+        "points/shop_report.html",
+        {"report": report, "form": form},
+        status=400 if form.is_bound and form.errors else 200,
+    )
 
 
 @login_required
@@ -431,22 +486,17 @@ def rule_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def honour_list(request: HttpRequest) -> HttpResponse:
-    """This year's honours, candidates above a points threshold, and the award form."""
+    """This year's honours, candidates by points earned in the year, and the award form."""
     scope = _staff_scope(request)
     village = _village_for(request, scope)
-    year_param = request.GET.get("year", "")
-    year = int(year_param) if year_param.isdigit() and len(year_param) == 4 else None
-    year = year or timezone.localdate().year
-    threshold_param = request.GET.get("threshold", "")
-    threshold = (
-        int(threshold_param) if threshold_param.isdigit() and len(threshold_param) < 7 else 200
-    )
+    filters = HonourFilterForm(request.GET)
+    year, threshold = filters.values()
     form = HonourForm(
         request.POST or None,
         households=selectors.village_households(scope=scope, village_id=village.pk),
         meetings=selectors.meetings_for_village(village_id=village.pk),
         titles=Honour.TITLES,
-        initial={"year": year, "household": request.GET.get("household")},
+        initial={"year": year, "household": parse_id(request.GET.get("household"))},
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -470,13 +520,14 @@ def honour_list(request: HttpRequest) -> HttpResponse:
             "village": village,
             "year": year,
             "threshold": threshold,
+            "filters": filters,
             "honours": selectors.honours_for_village(scope=scope, village_id=village.pk, year=year),
             "candidates": selectors.honour_candidates(
                 scope=scope, village_id=village.pk, threshold=threshold, year=year
             ),
             "form": form,
         },
-        status=400 if request.method == "POST" else 200,
+        status=400 if request.method == "POST" or filters.errors else 200,
     )
 
 

@@ -35,3 +35,59 @@ def test_staff_redeem_two_products_then_passbook_shows_new_balance(
     page.wait_for_load_state()
     assert page.inner_text("#balance") == "30"
     assert "积分超市兑换" in page.inner_text("table")
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_bulk_award_is_recorded_by_one_clerk_and_approved_by_another(
+    phone_page, browser, browser_login, live_server, grid, ledger_flush_allowed
+):
+    from grids.models import Resident
+    from points.models import Account
+    from tests.conftest import PHONE
+    from tests.points.factories import make_rule
+    from tests.screenshots import shot
+
+    recorder = user_with_scope(
+        Role.VILLAGE_STAFF, village=grid.village, username="li", display_name="李书记"
+    )
+    user_with_scope(
+        Role.VILLAGE_STAFF, village=grid.village, username="wang", display_name="王主任"
+    )
+    households = []
+    for number, head in [("0801", "张三明"), ("0802", "李四海"), ("0803", "赵五娘")]:
+        household = HouseholdFactory(grid=grid, number=number)
+        household.head = Resident.objects.create(household=household, name=head, relation="户主")
+        household.save(update_fields=["head"])
+        households.append(household)
+    make_rule(grid.village, recorder, code="HJ-01", name="环境整治日", points=5)
+
+    page = phone_page
+    browser_login(page, "li")
+    page.goto(f"{live_server.url}/points/award/")
+    page.select_option("select[name=rule]", label="环境整治 · 环境整治日 +5")
+    page.fill("input[name=note]", "清理村道两侧垃圾")
+    for household in households:
+        page.check(f"input[name=households][value='{household.pk}']")
+    page.click("button:has-text('提交审核')")
+    page.wait_for_load_state()
+    assert "已提交3户的批量申报" in page.content()
+    assert not Account.objects.filter(balance__gt=0).exists()
+
+    context = browser.new_context(
+        viewport=PHONE, device_scale_factor=2, is_mobile=True, locale="zh-CN"
+    )
+    other = context.new_page()
+    browser_login(other, "wang")
+    other.goto(f"{live_server.url}/points/claims/")
+    other.click("#batch-queue a:has-text('环境整治日')")
+    other.wait_for_load_state()
+    other.click("summary:has-text('农户名单')")
+    assert other.inner_text("#batch-size") == "3"
+    shot(other, "points-batch-decide.png")
+    other.click("button:has-text('整批通过并记分')")
+    other.wait_for_load_state()
+    assert "已为3户记分" in other.content()
+    other.goto(f"{live_server.url}/points/households/{households[0].pk}/passbook/")
+    assert other.inner_text("#balance") == "5"
+    context.close()

@@ -10,9 +10,10 @@ import threading
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
+from django.db.models import Count
 
 from points import services
-from points.models import Account, Claim, LedgerEntry, Product, Redemption
+from points.models import Account, Claim, ClaimBatch, LedgerEntry, Product, Redemption
 from tests.factories import HouseholdFactory
 from tests.points.factories import fund, make_rule, make_shop_with_products, new_key
 
@@ -148,3 +149,61 @@ def test_same_counter_form_confirmed_from_ten_connections_spends_once(grid, vill
     rice.refresh_from_db()
     assert rice.stock == 18
     assert services.ledger_consistency_check() == []
+
+
+def test_batches_and_single_claims_approved_at_once_keep_the_cap(grid, village_clerk, second_clerk):
+    # Given: a rule capped at 2 a month; 4 batches of the same 10 households and, for the
+    # first household, 6 single claims, all pending.
+    households = [HouseholdFactory(grid=grid) for _ in range(10)]
+    rule = make_rule(grid.village, village_clerk, max_per_month=2, allow_same_day_repeat=True)
+    today = dt.date.today()
+    batches = [
+        services.claim_batch_submit(
+            actor=village_clerk, rule=rule, households=households, occurred_on=today
+        )
+        for _ in range(4)
+    ]
+    singles = [
+        services.claim_submit(
+            actor=village_clerk, household=households[0], rule=rule, occurred_on=today
+        )
+        for _ in range(6)
+    ]
+    jobs = (
+        [
+            ("batch", lambda b=b: services.claim_batch_approve(actor=second_clerk, batch=b))
+            for b in batches
+        ]
+        # Two approvers press "approve" on the first batch at the same time.
+        + [("batch", lambda: services.claim_batch_approve(actor=second_clerk, batch=batches[0]))]
+        + [
+            ("single", lambda c=c: services.claim_approve(actor=second_clerk, claim=c))
+            for c in singles
+        ]
+    )
+
+    # When: all 11 run at the same moment.
+    outcomes = _run_all_at_once(jobs)
+
+    # Then: no crash; the first household has at most 2 entries, every batch was all or nothing.
+    assert not [o for o in outcomes if o[1].startswith("error")], outcomes
+    per_household = dict(
+        LedgerEntry.objects.filter(rule=rule)
+        .values_list("account__household_id")
+        .annotate(n=Count("pk"))
+    )
+    assert per_household.get(households[0].pk, 0) <= 2
+    assert all(n <= 2 for n in per_household.values())
+    approved = [b for b in batches if ClaimBatch.objects.get(pk=b.pk).status == "approved"]
+    pending = [b for b in batches if ClaimBatch.objects.get(pk=b.pk).status == "pending"]
+    assert len(approved) + len(pending) == 4
+    for batch in approved:
+        assert LedgerEntry.objects.filter(claim__batch=batch).count() == 10
+    for batch in pending:
+        assert not LedgerEntry.objects.filter(claim__batch=batch).exists()
+    assert ok_count(outcomes, "batch") == len(approved)
+    assert services.ledger_consistency_check() == []
+
+
+def ok_count(outcomes, label):
+    return sum(1 for o in outcomes if o == (label, "ok"))

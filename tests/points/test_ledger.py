@@ -5,9 +5,10 @@ import datetime as dt
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, connection, transaction
+from django.urls import reverse
 
 from points import services
-from points.models import Account, LedgerEntry
+from points.models import Account, LedgerEntry, PointsRule
 from tests.factories import HouseholdFactory
 from tests.points.factories import fund, make_rule
 
@@ -120,13 +121,32 @@ def test_database_allows_at_most_one_reversal_per_entry(household, village_clerk
 
 
 @pytest.mark.django_db
-def test_rule_change_does_not_change_past_entries(household, village_clerk):
+def test_rule_change_does_not_change_past_entries(household, village_clerk, login):
+    """The passbook shows each entry with the name and points its rule had when it was made."""
     rule = fund(household, village_clerk, 10)
-    rule.name = "志愿服务（新）"
-    rule.points = 50
-    rule.save()
-    entry = LedgerEntry.objects.get(account__household=household)
-    assert (entry.rule_name, entry.points) == ("志愿服务", 10)
+    services.rule_update(
+        actor=village_clerk, rule=rule, changes={"name": "志愿服务（新）", "points": 50}
+    )
+    services.points_bulk_award(
+        actor=village_clerk,
+        rule=PointsRule.objects.get(pk=rule.pk),
+        households=[household],
+        occurred_on=dt.date.today(),
+    )
+
+    rows = list(
+        LedgerEntry.objects.filter(account__household=household)
+        .order_by("pk")
+        .values_list("rule_id", "rule_name", "points", "balance_after")
+    )
+    assert rows == [(rule.pk, "志愿服务", 10, 10), (rule.pk, "志愿服务（新）", 50, 60)]
+    body = login(village_clerk).get(reverse("points:passbook", args=[household.pk]))
+    cells = [
+        row.split("</td>")[1:3]
+        for row in body.content.decode().split("<tbody>", 1)[1].split("</tr>")[:2]
+    ]
+    assert ["志愿服务" in cells[0][0], "+10" in cells[0][1]] == [True, True]
+    assert "（新）" not in cells[0][0] and "志愿服务（新）" in cells[1][0] and "+50" in cells[1][1]
 
 
 @pytest.mark.django_db

@@ -9,7 +9,7 @@ from django.db import DatabaseError, transaction
 
 from points import services
 from points.models import Account, LedgerEntry, Product, Redemption, StockMovement
-from tests.points.factories import fund, make_shop_with_products, new_key
+from tests.points.factories import fund, held_meeting, make_shop_with_products, new_key
 
 
 @pytest.fixture
@@ -178,10 +178,17 @@ def test_shop_of_another_village_cannot_be_used(household, other_village, townsh
 
 @pytest.mark.django_db
 def test_honour_once_per_household_title_and_year(household, village_clerk):
-    services.honour_award(actor=village_clerk, household=household, title="文明家庭", year=2026)
+    meeting = held_meeting(household.village, village_clerk)
+
+    def award(year):
+        return services.honour_award(
+            actor=village_clerk, household=household, title="文明家庭", year=year, meeting=meeting
+        )
+
+    award(2026)
     with pytest.raises(ValidationError, match="已获得2026年度“文明家庭”称号"):
-        services.honour_award(actor=village_clerk, household=household, title="文明家庭", year=2026)
-    services.honour_award(actor=village_clerk, household=household, title="文明家庭", year=2025)
+        award(2026)
+    award(2025)
 
 
 @pytest.mark.django_db
@@ -207,9 +214,21 @@ def test_categories_seeded_once_and_template_copied_to_villages(
         code="HJ01",
         name="垃圾分类",
         points=20,
+        subject="resident",
+        needs_review=True,
+        max_per_month=4,
+        max_per_quarter=10,
+        max_per_year=30,
+        allow_same_day_repeat=True,
+        black_list_offence=True,
         active_from=dt.date(2025, 1, 1),
+        active_to=dt.date(2027, 6, 30),
     )
     copies = services.rule_copy_to_villages(actor=township_staff, template=template)
     assert {c.village_id for c in copies} == {village.pk, other_village.pk}
+    for copy in PointsRule.objects.filter(pk__in=[c.pk for c in copies]):
+        assert (copy.township_id, copy.template_id) == (township.pk, template.pk)
+        for field in services.RULE_COPY_FIELDS:
+            assert getattr(copy, field) == getattr(template, field), field
     assert services.rule_copy_to_villages(actor=township_staff, template=template) == []
     assert PointsRule.objects.filter(code="HJ01", village__isnull=False).count() == 2

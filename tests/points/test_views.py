@@ -9,7 +9,7 @@ from grids.models import Resident
 from points import services
 from points.models import Account, Claim, LedgerEntry, Redemption
 from tests.factories import HouseholdFactory
-from tests.points.factories import fund, make_rule, make_shop_with_products
+from tests.points.factories import fund, held_meeting, make_rule, make_shop_with_products
 
 
 @pytest.fixture
@@ -134,23 +134,6 @@ def test_claim_queue_hides_other_villages_claims(login, household, other_village
     client = login(clerk)
     assert other_household.number not in client.get(reverse("points:claim_queue")).content.decode()
     assert client.get(reverse("points:claim_decide", args=[claim.pk])).status_code == 404
-
-
-@pytest.mark.django_db
-def test_bulk_award_form_records_many_households(login, grid, village_clerk):
-    households = [HouseholdFactory(grid=grid) for _ in range(30)]
-    rule = make_rule(grid.village, village_clerk, name="环境整治日", points=5)
-    response = login(village_clerk).post(
-        reverse("points:bulk_award"),
-        {
-            "village": grid.village_id,
-            "rule": rule.pk,
-            "occurred_on": dt.date.today().isoformat(),
-            "households": [h.pk for h in households],
-        },
-    )
-    assert response.status_code == 302
-    assert LedgerEntry.objects.filter(rule=rule).count() == 30
 
 
 @pytest.mark.django_db
@@ -315,22 +298,113 @@ def test_honours_page_proposes_candidates_and_awards_with_certificate(login, gri
     poor = HouseholdFactory(grid=grid)
     fund(rich, village_clerk, 250)
     fund(poor, village_clerk, 50)
+    meeting = held_meeting(grid.village, village_clerk, title="道德评议会")
+    year = dt.date.today().year
     client = login(village_clerk)
     page = client.get(reverse("points:honour_list"), {"threshold": 200})
-    assert [a.household for a in page.context["candidates"]] == [rich]
-    response = client.post(
-        reverse("points:honour_list") + "?year=2026",
-        {"village": grid.village_id, "household": rich.pk, "title": "文明家庭", "year": 2026},
-    )
+    assert [c.household_id for c in page.context["candidates"]] == [rich.pk]
+    data = {
+        "village": grid.village_id,
+        "household": rich.pk,
+        "title": "文明家庭",
+        "year": year,
+        "meeting": meeting.pk,
+    }
+    response = client.post(reverse("points:honour_list") + f"?year={year}", data)
     assert response.status_code == 302
     honour = Honour.objects.get()
-    again = client.post(
-        reverse("points:honour_list") + "?year=2026",
-        {"village": grid.village_id, "household": rich.pk, "title": "文明家庭", "year": 2026},
-    )
-    assert "已获得2026年度“文明家庭”称号" in again.content.decode()
+    assert (honour.household, honour.meeting) == (rich, meeting)
+    again = client.post(reverse("points:honour_list") + f"?year={year}", data)
+    assert f"已获得{year}年度“文明家庭”称号" in again.content.decode()
     certificate = client.get(reverse("points:honour_certificate", args=[honour.pk]))
     assert "荣誉证书" in certificate.content.decode() and "李四海" in certificate.content.decode()
+
+
+@pytest.mark.django_db
+def test_honour_form_without_a_meeting_is_refused_and_writes_nothing(login, grid, village_clerk):
+    from points.models import Honour
+
+    household = HouseholdFactory(grid=grid)
+    response = login(village_clerk).post(
+        reverse("points:honour_list"),
+        {"village": grid.village_id, "household": household.pk, "title": "最美庭院", "year": 2026},
+    )
+    assert response.status_code == 400
+    assert "请选择作出决定的会议" in response.content.decode()
+    assert not Honour.objects.exists()
+
+
+@pytest.mark.django_db
+def test_honour_form_accepts_a_held_meeting_older_than_the_listed_ones(
+    login, grid, village_clerk, monkeypatch
+):
+    """The meeting list shows the newest meetings; any held meeting of the village validates."""
+    from points.forms import MeetingChoiceField
+    from points.models import Honour
+
+    monkeypatch.setattr(MeetingChoiceField, "shown", 1)
+    old = held_meeting(grid.village, village_clerk, title="去年的道德评议会")
+    held_meeting(grid.village, village_clerk, title="本月村民代表会议")
+    household = HouseholdFactory(grid=grid)
+    client = login(village_clerk)
+    page = client.get(reverse("points:honour_list")).content.decode()
+    assert "本月村民代表会议" in page and "去年的道德评议会" not in page
+    response = client.post(
+        reverse("points:honour_list"),
+        {
+            "village": grid.village_id,
+            "household": household.pk,
+            "title": "最美庭院",
+            "year": 2026,
+            "meeting": old.pk,
+        },
+    )
+    assert response.status_code == 302
+    assert Honour.objects.get().meeting == old
+
+
+@pytest.mark.django_db
+def test_needs_review_claim_is_approved_from_the_page_with_the_held_meeting(
+    login, household, village_clerk, second_clerk
+):
+    rule = make_rule(
+        household.village, village_clerk, name="创业带动", points=100, needs_review=True
+    )
+    claim = services.claim_submit(
+        actor=village_clerk, household=household, rule=rule, occurred_on=dt.date.today()
+    )
+    meeting = held_meeting(household.village, village_clerk, title="村民代表会议")
+    client = login(second_clerk)
+    page = client.get(reverse("points:claim_decide", args=[claim.pk])).content.decode()
+    assert f'<option value="{meeting.pk}"' in page
+
+    response = client.post(
+        reverse("points:claim_decide", args=[claim.pk]),
+        {"action": "approve", "meeting": meeting.pk},
+    )
+
+    assert response.status_code == 302
+    claim.refresh_from_db()
+    assert (claim.status, claim.meeting) == ("approved", meeting)
+    assert Account.objects.get(household=household).balance == 100
+
+
+@pytest.mark.django_db
+def test_needs_review_claim_cannot_cite_another_villages_meeting_from_the_page(
+    login, household, other_village, township_staff, village_clerk, second_clerk
+):
+    rule = make_rule(household.village, village_clerk, needs_review=True)
+    claim = services.claim_submit(
+        actor=village_clerk, household=household, rule=rule, occurred_on=dt.date.today()
+    )
+    elsewhere = held_meeting(other_village, township_staff)
+    response = login(second_clerk).post(
+        reverse("points:claim_decide", args=[claim.pk]),
+        {"action": "approve", "meeting": elsewhere.pk},
+    )
+    assert response.status_code == 400
+    assert "选择一个有效的选项" in response.content.decode()
+    assert not LedgerEntry.objects.exists()
 
 
 @pytest.mark.django_db
@@ -422,3 +496,135 @@ def test_claim_with_photo_is_stored(
     claim = Claim.objects.get()
     assert claim.evidence.name.startswith("points/claims/")
     assert claim.evidence.name.endswith(".jpg")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"start": "2026-01-01", "end": "9999-12-31"},
+        {"start": "0001-01-01", "end": "2026-01-31"},
+        {"start": "²⁰²⁶-01-01", "end": "2026-01-31"},
+    ],
+)
+def test_shop_report_out_of_range_dates_are_400_with_chinese_message(
+    login, village, village_clerk, query
+):
+    shop, _ = make_shop_with_products(village, village_clerk)
+    response = login(village_clerk).get(reverse("points:shop_report", args=[shop.pk]), query)
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert "日期应在2000-01-01至2100-12-31之间" in body or "输入一个有效的日期" in body
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/points/households/99999999999999999999999/passbook/",
+        "/points/counter/99999999999999999999999/",
+        "/points/redemptions/99999999999999999999999/",
+        "/points/claims/99999999999999999999999/",
+        "/points/claims/batches/99999999999999999999999/",
+        "/points/shops/99999999999999999999999/report/",
+        "/points/honours/99999999999999999999999/certificate/",
+        "/points/claim/99999999999999999999999/",
+    ],
+)
+def test_huge_ids_in_urls_are_404_not_500(login, village_clerk, url):
+    assert login(village_clerk).get(url).status_code == 404
+
+
+@pytest.mark.django_db
+def test_bulk_award_with_a_far_future_date_is_refused_in_chinese(login, grid, village_clerk):
+    household = HouseholdFactory(grid=grid)
+    rule = make_rule(grid.village, village_clerk)
+    response = login(village_clerk).post(
+        reverse("points:bulk_award"),
+        {
+            "village": grid.village_id,
+            "rule": rule.pk,
+            "occurred_on": "9999-12-31",
+            "households": [household.pk],
+        },
+    )
+    assert response.status_code == 400
+    assert "日期应在2000-01-01至2100-12-31之间" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_counter_finds_households_by_the_heads_name_in_own_village_only(
+    login, grid, other_village, village_clerk
+):
+    from tests.factories import GridFactory
+
+    zhang = _with_head(HouseholdFactory(grid=grid), "张三明")
+    _with_head(HouseholdFactory(grid=grid), "李四海")
+    _with_head(HouseholdFactory(grid=GridFactory(village=other_village)), "张三明")
+    client = login(village_clerk)
+
+    full = client.get(reverse("points:counter"), {"q": "张三明"})
+    part = client.get(reverse("points:counter"), {"q": "三明"})
+    nobody = client.get(reverse("points:counter"), {"q": "王五"})
+
+    assert list(full.context["households"]) == [zhang]
+    assert list(part.context["households"]) == [zhang]
+    assert reverse("points:counter_household", args=[zhang.pk]) in full.content.decode()
+    assert not nobody.context["households"]
+    assert "没有找到该户" in nobody.content.decode()
+
+
+@pytest.mark.django_db
+def test_cancelling_from_the_receipt_page_returns_points_and_stock(login, household, village_clerk):
+    shop, (rice, soap) = make_shop_with_products(household.village, village_clerk)
+    fund(household, village_clerk, 100)
+    redemption = services.household_redeem(
+        actor=village_clerk,
+        household=household,
+        shop=shop,
+        quantities={rice.pk: 1, soap.pk: 2},
+        request_key="receipt-1",
+    )
+    client = login(village_clerk)
+    url = reverse("points:redemption_receipt", args=[redemption.pk])
+
+    empty = client.post(url, {"reason": "  "})
+    assert empty.status_code == 400 and "撤销时请填写原因" in empty.content.decode()
+    assert Account.objects.get(household=household).balance == 30
+
+    assert client.post(url, {"reason": "拿错商品"}).status_code == 302
+    redemption.refresh_from_db()
+    rice.refresh_from_db()
+    soap.refresh_from_db()
+    assert (redemption.status, redemption.cancel_reason) == ("cancelled", "拿错商品")
+    assert Account.objects.get(household=household).balance == 100
+    assert (rice.stock, soap.stock) == (10, 10)
+    page = client.get(url).content.decode()
+    assert "已撤销" in page and "拿错商品" in page and 'name="reason"' not in page
+
+    again = client.post(url, {"reason": "再撤一次"})
+    assert again.status_code == 400 and "已经撤销过了" in again.content.decode()
+    assert Account.objects.get(household=household).balance == 100
+    assert services.ledger_consistency_check() == []
+
+
+@pytest.mark.django_db
+def test_receipt_of_another_village_cannot_be_cancelled(
+    login, other_village, township_staff, village_clerk
+):
+    from tests.factories import GridFactory
+
+    outsider = HouseholdFactory(grid=GridFactory(village=other_village))
+    shop, (rice, _soap) = make_shop_with_products(other_village, township_staff)
+    fund(outsider, township_staff, 100)
+    redemption = services.household_redeem(
+        actor=township_staff,
+        household=outsider,
+        shop=shop,
+        quantities={rice.pk: 1},
+        request_key="receipt-2",
+    )
+    url = reverse("points:redemption_receipt", args=[redemption.pk])
+    assert login(village_clerk).post(url, {"reason": "越权"}).status_code == 404
+    redemption.refresh_from_db()
+    assert redemption.status == "done"
