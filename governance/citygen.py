@@ -388,6 +388,7 @@ class _Generator:
             "phone",
             "display_name",
             "session_epoch",
+            "password_must_change",
         )
         t("grids_scope", "role", "user_id", "township_id", "village_id", "grid_id")
         t(
@@ -600,6 +601,7 @@ class _Generator:
             phone,
             name,
             0,
+            False,  # generated logins keep their password (no first-login change)
         )
         self.tables["grids_scope"].add(
             role, user_id, place.get("township"), place.get("village"), place.get("grid")
