@@ -99,11 +99,14 @@ TABLE: dict[str, Entry] = {
     "staff:return_visit_queue": Entry(get=STAFF),
     "staff:duplicate_list": Entry(get=STAFF),
     "staff:notice_list": Entry(get=STAFF),
+    "staff:notice_detail": Entry(kwargs=pk("notice"), get=STAFF_X),
     "staff:service_day": Entry(get=STAFF),
     "staff:work_lists": Entry(get=STAFF),
     "staff:reports": Entry(get=STAFF),
     "staff:reports_run": Entry(post_only=True, post_allowed=STAFF),
-    "staff:job_detail": Entry(kwargs=pk("job"), get=frozenset({"clerk_x"})),
+    "staff:job_detail": Entry(
+        kwargs=pk("job"), get=STAFF_X, why="any staff whose area the run covers may watch it"
+    ),
     "staff:monthly_township": Entry(
         kwargs=lambda o: {"month": "2026-10"}, get=frozenset({"township", "superuser"})
     ),
@@ -116,6 +119,7 @@ TABLE: dict[str, Entry] = {
     # --- points ----------------------------------------------------------------------------
     "points:claim_queue": Entry(get=STAFF),
     "points:claim_decide": Entry(kwargs=pk("claim"), get=STAFF_X),
+    "points:batch_decide": Entry(kwargs=pk("batch"), get=STAFF_X),
     "points:claim_pick": Entry(get=STAFF | {"rep_a", "rep_b"}),
     "points:claim_new": Entry(
         kwargs=lambda o: {"household_id": o.household.pk}, get=STAFF_X | {"rep_a"}
@@ -138,6 +142,9 @@ TABLE: dict[str, Entry] = {
     ),
     "points:honour_list": Entry(get=STAFF),
     "points:honour_certificate": Entry(kwargs=pk("honour"), get=STAFF_X),
+    "points:public_honours": Entry(
+        kwargs=lambda o: {"village_code": o.village_x.code}, get=EVERYONE, public=True
+    ),
     "points:public_lookup": Entry(get=EVERYONE, public=True),
     "points:public_passbook": Entry(
         kwargs=lambda o: {"code": o.household.public_code}, get=EVERYONE, public=True

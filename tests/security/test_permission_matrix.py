@@ -100,6 +100,7 @@ def _post_data(name: str, o) -> dict:
         "points:list_objection_record": {"text": "名次有误"},
         "points:list_objection_decide": {"upheld": "1", "decision": "属实"},
         "points:claim_decide": {"action": "approve"},
+        "points:batch_decide": {"action": "approve"},
         "points:claim_new": {"rule": o.rule.pk, "occurred_on": today.isoformat()},
         "points:bulk_award": {
             "rule": o.rule.pk,
@@ -167,6 +168,10 @@ OBJECT_URLS = {
     "vote": ("deliberation:motion_vote", lambda o: {"pk": o.motion.pk}),
     "meeting": ("deliberation:meeting_detail", lambda o: {"pk": o.meeting.pk}),
     "rule version": ("deliberation:rule_version_detail", lambda o: {"pk": o.version.pk}),
+    "claim batch": ("points:batch_decide", lambda o: {"pk": o.batch.pk}),
+    "honour": ("points:honour_certificate", lambda o: {"pk": o.honour.pk}),
+    "notice": ("staff:notice_detail", lambda o: {"pk": o.notice.pk}),
+    "job": ("staff:job_detail", lambda o: {"pk": o.job.pk}),
 }
 OBJECT_CASES = [
     ("clerk_y", what)

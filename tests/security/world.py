@@ -34,7 +34,7 @@ from tests.factories import (
     user_with_scope,
 )
 from tests.governance.factories import DepartmentFactory, department_handler, report
-from tests.points.factories import fund, make_rule, make_shop_with_products, new_key
+from tests.points.factories import fund, held_meeting, make_rule, make_shop_with_products, new_key
 
 ROLES = (
     "anonymous",
@@ -122,6 +122,13 @@ def build_world() -> World:
     o.claim = pts.claim_submit(
         actor=o.rep_a.user, household=o.household, rule=o.rule, occurred_on=timezone.localdate()
     )
+    # 批量记分 recorded by the second clerk of X, waiting for another staff member's approval.
+    o.batch = pts.claim_batch_submit(
+        actor=clerk_x2,
+        rule=o.rule,
+        households=list(o.rep_a.households.order_by("pk")),
+        occurred_on=timezone.localdate() - dt.timedelta(days=1),
+    )
     o.shop, products = make_shop_with_products(o.village_x, clerk_x)
     o.redemption = pts.household_redeem(
         actor=clerk_x,
@@ -130,7 +137,10 @@ def build_world() -> World:
         quantities={products[0].pk: 1},
         request_key=new_key(),
     )
-    o.honour = pts.honour_award(actor=clerk_x, household=o.household, title="文明家庭", year=2026)
+    o.held_meeting = held_meeting(o.village_x, clerk_x, title="评议会")
+    o.honour = pts.honour_award(
+        actor=clerk_x, household=o.household, title="文明家庭", year=2026, meeting=o.held_meeting
+    )
     o.quarter = lists.quarter_of(timezone.localdate())
     lists.village_lists_publish(village=o.village_x, quarter=o.quarter)
     from points.models import ListEntry
@@ -164,7 +174,7 @@ def build_world() -> World:
     o.job, _ = jobs.job_request(
         kind="monthly",
         key=jobs.monthly_key(REPORT_MONTH, o.village_x.code),
-        params={"month": f"{REPORT_MONTH:%Y-%m}", "village_code": o.village_x.code},
+        params={"month": f"{REPORT_MONTH:%Y-%m}", "village": o.village_x.code},
         requested_by=clerk_x,
     )
     assert get_user_model().objects.filter(is_superuser=True).count() == 1
