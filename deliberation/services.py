@@ -84,6 +84,15 @@ def village_bodies_ensure(*, village: Village, actor, chair: Resident | None = N
                 role=Membership.Role.CHAIR, left_on__isnull=True
             ).exists()
             if not has_chair:
+                current = body.memberships.filter(resident=chair, left_on__isnull=True).first()
+                if current is not None:
+                    # An ordinary member who becomes 总网格长 takes the chair: that term ends
+                    # today and the chair's begins, both in the change log.
+                    _membership_close(
+                        actor=actor,
+                        membership=current,
+                        left_on=max(timezone.localdate(), current.joined_on),
+                    )
                 _membership_create(
                     actor=actor, body=body, resident=chair, role=Membership.Role.CHAIR
                 )
@@ -240,6 +249,10 @@ def membership_end(*, actor, membership: Membership, left_on: dt.date | None = N
         raise ValidationError(
             {"left_on": _("退出日期不能早于加入日期（%(d)s）") % {"d": membership.joined_on}}
         )
+    return _membership_close(actor=actor, membership=membership, left_on=left_on)
+
+
+def _membership_close(*, actor, membership: Membership, left_on: dt.date) -> Membership:
     before = snapshot(membership)
     membership.left_on = left_on
     membership.full_clean()

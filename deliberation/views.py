@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from grids.access import UserScope, scope_of
 from grids.models import Household, Resident
+from grids.request_meta import client_address
 from grids.validators import parse_id, parse_ids
 
 from . import forms, selectors, services
@@ -737,7 +738,8 @@ COMMENTS_PER_HOUR_PER_ADDRESS = 10
 
 
 def _comment_allowed(request: HttpRequest) -> bool:
-    key = f"deliberation:comments:{request.META.get('REMOTE_ADDR', '')}"
+    # Behind nginx REMOTE_ADDR is the proxy's: every visitor would share one allowance.
+    key = f"deliberation:comments:{client_address(request)}"
     cache.add(key, 0, timeout=3600)
     return cache.incr(key) <= COMMENTS_PER_HOUR_PER_ADDRESS
 

@@ -492,6 +492,55 @@ def test_public_comments_are_throttled_per_address(client, village, village_cler
     assert article.comments.count() == COMMENTS_PER_HOUR_PER_ADDRESS
 
 
+def _open_consultation(village, village_clerk):
+    version = services.rule_version_create(
+        actor=village_clerk, village=village, title="修订稿", articles=[("", "条文一")]
+    )
+    services.rule_version_open_consultation(
+        actor=village_clerk, version=version, until=timezone.localdate()
+    )
+    return version, f"/p/{village.code}/consultation/{version.pk}/"
+
+
+def test_comment_allowance_is_per_browser_behind_the_proxy(
+    client, village, village_clerk, settings
+):
+    # Given nginx in front: every request arrives from the proxy's own address
+    from deliberation.views import COMMENTS_PER_HOUR_PER_ADDRESS
+
+    settings.TRUSTED_PROXY_COUNT = 1
+    version, url = _open_consultation(village, village_clerk)
+    data = {"article": version.articles.get().pk, "author_name": "孙八", "text": "意见"}
+    proxy = {"REMOTE_ADDR": "10.0.0.2"}
+
+    # When one villager uses up the hour's allowance
+    for _ in range(COMMENTS_PER_HOUR_PER_ADDRESS):
+        sent = client.post(url, data, HTTP_X_FORWARDED_FOR="203.0.113.5", **proxy)
+        assert sent.status_code == 302
+    refused = client.post(url, data, HTTP_X_FORWARDED_FOR="203.0.113.5", **proxy)
+
+    # Then only they are refused; a neighbour behind the same proxy can still comment
+    assert "提交过于频繁" in refused.content.decode()
+    other = client.post(url, data, HTTP_X_FORWARDED_FOR="203.0.113.6", **proxy)
+    assert other.status_code == 302
+
+
+def test_a_forged_forwarded_header_does_not_reset_the_allowance(client, village, village_clerk):
+    # Given no trusted proxy (the default): the header is the client's own word
+    from deliberation.views import COMMENTS_PER_HOUR_PER_ADDRESS
+
+    version, url = _open_consultation(village, village_clerk)
+    data = {"article": version.articles.get().pk, "author_name": "孙八", "text": "意见"}
+    for n in range(COMMENTS_PER_HOUR_PER_ADDRESS):
+        client.post(url, data, HTTP_X_FORWARDED_FOR=f"198.51.100.{n}")
+
+    # When the same browser claims yet another address
+    refused = client.post(url, data, HTTP_X_FORWARDED_FOR="198.51.100.99")
+
+    # Then it is still refused
+    assert "提交过于频繁" in refused.content.decode()
+
+
 def test_every_staff_page_renders_for_the_village_clerk(
     village, grid, village_clerk, township_staff, login
 ):

@@ -127,3 +127,29 @@ def test_township_staff_set_the_secretary_in_the_admin(login, new_village, towns
     new_village.refresh_from_db()
     assert new_village.party_secretary == secretary
     assert _chairs(new_village)[BodyKind.AFFAIRS_COUNCIL] == "何书记"
+
+
+def test_an_ordinary_member_recorded_as_secretary_takes_the_chair(new_village, township_staff):
+    # Given the future secretary already sits on the 道德评议会 as an ordinary member
+    from deliberation import services as deliberation_services
+
+    secretary = Resident.objects.get(name="何书记")
+    moral = Body.objects.get(village=new_village, kind=BodyKind.MORAL_COUNCIL)
+    ordinary = deliberation_services.membership_add(
+        actor=township_staff, body=moral, resident=secretary
+    )
+
+    # When the township records them as Party secretary
+    services.village_party_secretary_set(
+        actor=township_staff, village=new_village, resident=secretary
+    )
+
+    # Then the ordinary term has ended (in the change log) and they chair that body too
+    ordinary.refresh_from_db()
+    assert ordinary.left_on is not None
+    assert AuditEntry.objects.filter(
+        action="membership_end", object_type="deliberation.membership", object_id=str(ordinary.pk)
+    ).exists()
+    active = Membership.objects.filter(body=moral, resident=secretary, left_on__isnull=True)
+    assert list(active.values_list("role", flat=True)) == [Membership.Role.CHAIR]
+    assert _chairs(new_village)[BodyKind.MORAL_COUNCIL] == "何书记"
