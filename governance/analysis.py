@@ -412,24 +412,34 @@ def _empty() -> dict:
     return {**{k: 0 for k in ADDITIVE}, **{b: {} for b in BREAKDOWNS}}
 
 
-def village_figures(village_ids: list[int], month: dt.date) -> dict[int, dict]:
-    """The month's figures for each village: one query per figure family for all villages."""
+def village_figures(
+    village_ids: list[int], month: dt.date, *, for_change: bool = False
+) -> dict[int, dict]:
+    """The month's figures for each village: one query per figure family for all villages.
+
+    ``for_change``: only the families that the change column compares (CHANGE_KEYS), for the
+    month before in a first run; representatives, commitments, the people needing attention and
+    the 红旗网格员 ranking (the dearest family) are left at zero / empty.
+    """
     start, end = month_bounds(month)
     start_day, end_day = month, next_month(month)
     families = [
         _households(village_ids),
         _visits(village_ids, start, end),
-        _representatives(village_ids, start_day, end_day),
         _reported(village_ids, start, end),
         _resolved(village_ids, start, end),
         _overdue(village_ids, start, end),
         _satisfaction(village_ids, start, end),
         _points(village_ids, start_day, end_day),
         _meetings(village_ids, start, end),
-        _commitments(village_ids, start_day, end_day, end),
     ]
-    attention = _needing_attention(village_ids, start, end, start_day, end_day)
-    red_flag = _red_flag(village_ids, start, end, start_day, end_day)
+    attention: dict[int, list] = {}
+    red_flag: dict[int, list] = {}
+    if not for_change:
+        families.append(_representatives(village_ids, start_day, end_day))
+        families.append(_commitments(village_ids, start_day, end_day, end))
+        attention = _needing_attention(village_ids, start, end, start_day, end_day)
+        red_flag = _red_flag(village_ids, start, end, start_day, end_day)
     result = {}
     for vid in village_ids:
         fig = _empty()
@@ -520,7 +530,7 @@ def previous_figures(
             stored[vid] = known[vid]
     missing = [vid for vid in village_ids if vid not in stored]
     if missing:
-        stored.update(village_figures(missing, before))
+        stored.update(village_figures(missing, before, for_change=True))
     return stored
 
 

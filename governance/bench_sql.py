@@ -190,18 +190,36 @@ def _rows(cursor, sql: str, params: dict):
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
-def monthly_floor(month: dt.date) -> dict[int, dict]:
-    """{village_id: figures} for the month: additive counts, breakdowns, attention, red flag."""
+# What the change column compares (analysis.CHANGE_KEYS) comes from these families alone.
+CHANGE_FAMILIES = (
+    "households",
+    "visits",
+    "requests",
+    "resolved",
+    "overdue",
+    "satisfaction",
+    "points",
+    "meetings",
+)
+
+
+def monthly_floor(month: dt.date, *, for_change: bool = False) -> dict[int, dict]:
+    """{village_id: figures} for the month: additive counts, breakdowns, attention, red flag;
+    with ``for_change`` only the families the change column compares (the month before)."""
     params = month_params(month)
     out: dict[int, dict] = defaultdict(
         lambda: {"by_kind": {}, "by_level": {}, "by_status": {}, "by_category": {}}
     )
     with connection.cursor() as cursor:
-        for sql in FAMILIES.values():
+        for name, sql in FAMILIES.items():
+            if for_change and name not in CHANGE_FAMILIES:
+                continue
             for row in _rows(cursor, sql, params):
                 vid = row.pop("village_id")
                 for key, value in row.items():
                     out[vid][key] = float(value) if key == "resolve_days_sum" else value
+        if for_change:
+            return dict(out)
         for row in _rows(cursor, BREAKDOWN_SQL, params):
             fig = out[row["village_id"]]
             if not row["g_kind"]:
@@ -220,9 +238,10 @@ def monthly_floor(month: dt.date) -> dict[int, dict]:
 
 
 def monthly_floor_with_previous(month: dt.date) -> tuple[dict, dict]:
-    """What one run of the monthly analysis needs: the month and the one before (for change)."""
+    """What a first run of the monthly analysis needs: the month, and what the change column
+    compares for the month before."""
     previous = (month.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
-    return monthly_floor(month), monthly_floor(previous)
+    return monthly_floor(month), monthly_floor(previous, for_change=True)
 
 
 LISTS_SQL = """

@@ -378,16 +378,28 @@ def test_the_first_month_computes_last_month_once_for_villages_and_township(
             analysis.monthly_analysis_run(month=OCT, **kwargs)
         return [q["sql"] for q in captured.captured_queries if "grids_visit" in q["sql"]]
 
-    # with no September report, the run reads September's visits for the villages only
+    # with no September report, the run reads September's visits once, for the villages only,
+    # and only for what the change column compares (no attention list, no 红旗网格员 ranking)
     first = run_queries()
     analysis.monthly_analysis_run(month=SEP)
     # with September reported, it reads October's alone
     steady = run_queries()
-    assert len(first) == 2 * len(steady), (len(first), len(steady))
+    assert len(steady) == 3, steady  # visits, representatives needing attention, red flag
+    assert len(first) == len(steady) + 1, (len(first), len(steady))
     town = MonthlyReport.objects.get(township=township, village=None, month=OCT)
     assert town.figures["previous"]["visits"] == sum(
         analysis.village_figures([v.pk], SEP)[v.pk]["visits"] for v in (village, other_village)
     )
+
+
+def test_the_month_before_is_computed_for_the_change_column_only(month, village):
+    full = analysis.village_figures([village.pk], SEP)[village.pk]
+    for_change = analysis.village_figures([village.pk], SEP, for_change=True)[village.pk]
+    assert full["visits"] > 0
+    assert {k: for_change[k] for k in analysis.CHANGE_KEYS} == {
+        k: full[k] for k in analysis.CHANGE_KEYS
+    }
+    assert for_change["red_flag"] == [] and for_change["needing_attention"] == []
 
 
 def test_villages_are_taken_in_groups():

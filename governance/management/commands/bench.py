@@ -194,8 +194,9 @@ class Command(BaseCommand):
 
     def bench_monthly(self, month: dt.date) -> list[dict]:
         """Two figures: the first month a city runs (no stored report for the month before, so
-        the change column computes it: floor = both months) and the steady state (last month's
-        report stored when that month ended: floor = the month alone)."""
+        the change column computes what it compares for it: floor = the month plus those
+        families of the month before) and the steady state (last month's report stored when that
+        month ended: floor = the month alone)."""
         before = analysis.previous_month(month)
 
         def forget_last_month():
@@ -494,8 +495,9 @@ class Command(BaseCommand):
             w(
                 f"Lists: {lists['villages']} villages, {lists['entries']} entries published. "
                 "Monthly analysis: every village and township snapshot of the month. In the "
-                "first month the change column needs the month before computed too (floor: "
-                "both months); in the steady state it reads last month's stored reports "
+                "first month the change column needs what it compares computed for the month "
+                "before too (floor: the month, and those figure families of the month before); "
+                "in the steady state it reads last month's stored reports "
                 "(floor: the month alone). The floor computes each month's figures for all "
                 "villages at once.\n"
             )
