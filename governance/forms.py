@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from grids.models import Visit
 from grids.validators import MAX_ID
+from grids.widgets import QuickSelect
 
 from .models import Request, ServiceDaySetting
 from .selectors import RequestFilters
@@ -20,6 +21,8 @@ MONTH_RE = re.compile(r"(?P<year>20[0-9]{2})-(?P<month>[0-9]{1,2})", re.ASCII)
 
 
 class HouseholdChoiceField(forms.ModelChoiceField):
+    widget = QuickSelect
+
     def label_from_instance(self, obj) -> str:
         head = obj.head.masked_name if obj.head_id else ""
         tags = "·".join(obj.tags[:2]) if obj.tags else ""
@@ -199,16 +202,32 @@ class TriageForm(forms.Form):
         error_messages={"required": _("请选择办理层级")},
     )
     department = forms.ModelChoiceField(
-        label=_("承办部门（政事）"), queryset=None, required=False, empty_label=_("—")
+        label=_("承办部门（政事）"),
+        queryset=None,
+        required=False,
+        empty_label=_("—"),
+        widget=QuickSelect,
     )
     handler = forms.ModelChoiceField(
-        label=_("村经办人（村事）"), queryset=None, required=False, empty_label=_("—")
+        label=_("村经办人（村事）"),
+        queryset=None,
+        required=False,
+        empty_label=_("—"),
+        widget=QuickSelect,
     )
     catalogue_item = forms.ModelChoiceField(
-        label=_("对应清单事项（村事）"), queryset=None, required=False, empty_label=_("—")
+        label=_("对应清单事项（村事）"),
+        queryset=None,
+        required=False,
+        empty_label=_("—"),
+        widget=QuickSelect,
     )
     category = forms.ModelChoiceField(
-        label=_("类别"), queryset=None, required=False, empty_label=_("（不改）")
+        label=_("类别"),
+        queryset=None,
+        required=False,
+        empty_label=_("（不改）"),
+        widget=QuickSelect,
     )
     note = forms.CharField(
         label=_("分流意见"),
@@ -274,22 +293,39 @@ class NoticeForm(forms.Form):
 
 class RequestFilterForm(forms.Form):
     village = forms.ModelChoiceField(
-        label=_("村"), queryset=None, required=False, empty_label=_("全部村")
+        label=_("村"), queryset=None, required=False, empty_label=_("全部村"), widget=QuickSelect
     )
     grid = forms.ModelChoiceField(
-        label=_("网格"), queryset=None, required=False, empty_label=_("全部网格")
+        label=_("网格"),
+        queryset=None,
+        required=False,
+        empty_label=_("全部网格"),
+        widget=QuickSelect,
     )
     status = forms.ChoiceField(
-        label=_("状态"), required=False, choices=[("", _("全部状态")), *Request.Status.choices]
+        label=_("状态"),
+        required=False,
+        choices=[("", _("全部状态")), *Request.Status.choices],
+        widget=QuickSelect,
     )
     level = forms.ChoiceField(
-        label=_("层级"), required=False, choices=[("", _("全部层级")), *Request.Level.choices]
+        label=_("层级"),
+        required=False,
+        choices=[("", _("全部层级")), *Request.Level.choices],
+        widget=QuickSelect,
     )
     category = forms.ModelChoiceField(
-        label=_("类别"), queryset=None, required=False, empty_label=_("全部类别")
+        label=_("类别"),
+        queryset=None,
+        required=False,
+        empty_label=_("全部类别"),
+        widget=QuickSelect,
     )
     kind = forms.ChoiceField(
-        label=_("类型"), required=False, choices=[("", _("全部类型")), *Request.Kind.choices]
+        label=_("类型"),
+        required=False,
+        choices=[("", _("全部类型")), *Request.Kind.choices],
+        widget=QuickSelect,
     )
     overdue = forms.BooleanField(label=_("只看超期"), required=False)
     q = forms.CharField(label=_("搜索"), required=False, max_length=50)
