@@ -154,7 +154,7 @@ def seed_activity(
         _visits(village, rng)
         _requests(village, clerk, categories, departments[0], handler, rng, catalogue)
         _work_list(village, clerk, catalogue, today)
-        _points(village, clerk, points_categories, today, rng)
+        _points(village, clerk, township_user, points_categories, today, rng)
 
 
 def _catalogue(township, actor) -> dict[str, CatalogueItem]:
@@ -277,9 +277,16 @@ def _requests(
 
 
 def _points(
-    village, clerk, categories: dict[str, Category], today: dt.date, rng: random.Random
+    village,
+    clerk,
+    approver,
+    categories: dict[str, Category],
+    today: dt.date,
+    rng: random.Random,
 ) -> None:
     rules = {}
+    # Early in January the demo's deeds (up to 5 days back) fall in the year before.
+    active_from = min(today.replace(month=1, day=1), today - dt.timedelta(days=30))
     for name, category, points, options in POINTS_RULES:
         rules[name] = points_services.rule_create(
             actor=clerk,
@@ -287,7 +294,7 @@ def _points(
             code=f"{village.code[-3:]}-{len(rules) + 1:02d}",
             name=name,
             points=points,
-            active_from=today.replace(month=1, day=1),
+            active_from=active_from,
             village=village,
             **options,
         )
@@ -295,27 +302,20 @@ def _points(
         year=today.year, points=100, village_ids=[village.pk], actor=clerk
     )
     households = list(Household.objects.filter(village=village).order_by("number"))
-    points_services.points_bulk_award(
-        actor=clerk,
-        rule=rules["垃圾分类"],
-        households=rng.sample(households, 30),
-        occurred_on=today - dt.timedelta(days=3),
-        note="环境整治日",
-    )
-    points_services.points_bulk_award(
-        actor=clerk,
-        rule=rules["志愿服务"],
-        households=rng.sample(households, 15),
-        occurred_on=today - dt.timedelta(days=1),
-        note="义务修路",
-    )
-    points_services.points_bulk_award(
-        actor=clerk,
-        rule=rules["违规操办红白喜事"],
-        households=rng.sample(households, 2),
-        occurred_on=today - dt.timedelta(days=5),
-        note="大操大办",
-    )
+    # 批量记分 as staff do it: the village clerk submits, the township cadre approves.
+    for rule_name, count, days_ago, note in (
+        ("垃圾分类", 30, 3, "环境整治日"),
+        ("志愿服务", 15, 1, "义务修路"),
+        ("违规操办红白喜事", 2, 5, "大操大办"),
+    ):
+        batch = points_services.claim_batch_submit(
+            actor=clerk,
+            rule=rules[rule_name],
+            households=rng.sample(households, count),
+            occurred_on=today - dt.timedelta(days=days_ago),
+            note=note,
+        )
+        points_services.claim_batch_approve(actor=approver, batch=batch)
     shop = points_services.shop_create(actor=clerk, village=village)
     for name, price, quantity in PRODUCTS:
         product = points_services.product_create(

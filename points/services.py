@@ -904,53 +904,6 @@ def claim_batch_reject(*, actor, batch: ClaimBatch, reason: str) -> ClaimBatch:
 
 
 @transaction.atomic
-def points_bulk_award(
-    *,
-    actor,
-    rule: PointsRule,
-    households: Sequence[Household],
-    occurred_on: dt.date,
-    note: str = "",
-) -> list[LedgerEntry]:
-    """Scripted awards only (the demo village, test fixtures): ``actor`` records *and* approves.
-
-    No page, admin action or job calls this: staff record a clean-up day with
-    ``claim_batch_submit`` and a second staff member approves it with ``claim_batch_approve``.
-    """
-    if not households:
-        raise ValidationError(_("请至少选择一户"))
-    _require_village_staff(actor, rule.village_id or 0)
-    _check_batchable(rule)
-    numbers = {h.pk: h.number for h in households}
-    if any(h.village_id != rule.village_id for h in households):
-        raise ValidationError(_("所选农户不全属于该村"))
-    _check_rule_usable(rule, rule.village_id, occurred_on)
-    account_of = accounts_ensure(numbers)
-    entries = _award_many(
-        rule=rule,
-        account_numbers={account_of[h]: number for h, number in numbers.items()},
-        occurred_on=occurred_on,
-        note=note.strip(),
-        recorded_by=actor,
-        approved_by=actor,
-    )
-    audit_record(
-        actor=actor,
-        action="points_bulk_award",
-        instance=rule,
-        after={
-            "occurred_on": occurred_on.isoformat(),
-            "households": len(entries),
-            "points": rule.points,
-            "first_entry": entries[0].pk,
-            "last_entry": entries[-1].pk,
-        },
-        village_id=rule.village_id,
-    )
-    return entries
-
-
-@transaction.atomic
 def entry_reverse(*, actor, entry: LedgerEntry, reason: str) -> LedgerEntry:
     """Correct a mistaken entry by appending its opposite; an entry is reversed at most once."""
     reason = reason.strip()

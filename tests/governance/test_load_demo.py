@@ -4,6 +4,7 @@ from collections import Counter
 
 import pytest
 from django.core.management import call_command
+from django.db.models import F
 
 from governance.models import CatalogueItem, Request, WorkList, WorkListItem
 from grids.models import Household, Representative, Village, Visit
@@ -49,3 +50,7 @@ def test_demo_builds_a_township_with_work_in_every_stage_and_is_idempotent(ledge
     village_level = Request.objects.filter(level=Request.Level.VILLAGE)
     assert village_level.exists()
     assert not village_level.filter(catalogue_item__isnull=True).exists()
+    # Awards went through 批量申报: each entry settles a claim and its approver is not its recorder.
+    awards = LedgerEntry.objects.filter(kind__in=["award", "deduction"])
+    assert awards.exists() and not awards.filter(claim__isnull=True).exists()
+    assert not awards.filter(approved_by=F("recorded_by")).exists()

@@ -5,6 +5,7 @@ import datetime as dt
 from grids.models import Resident
 from points import services as points_services
 from tests.factories import HouseholdFactory, ResidentFactory
+from tests.points.factories import award as batch_award
 from tests.points.factories import make_rule
 
 
@@ -21,7 +22,8 @@ def households_with_heads(grid, count: int, names=None):
 
 
 def award(actor, households, points: int, day: dt.date, *, category=None, offence=False, name=None):
-    """Record ``points`` (negative = deduction) for each household on ``day``."""
+    """Record ``points`` (negative = deduction) for each household on ``day``: one batch that
+    ``actor`` submits and another cadre of the village approves."""
     village = households[0].village
     extra = {"category": category} if category else {}
     rule = make_rule(
@@ -33,9 +35,7 @@ def award(actor, households, points: int, day: dt.date, *, category=None, offenc
         black_list_offence=offence,
         **extra,
     )
-    return points_services.points_bulk_award(
-        actor=actor, rule=rule, households=list(households), occurred_on=day
-    )
+    return batch_award(households, rule, day, by=actor)
 
 
 def base_points(village, year: int = 2026, points: int = 100):

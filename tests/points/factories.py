@@ -4,8 +4,10 @@ import datetime as dt
 import uuid
 from decimal import Decimal
 
+from grids.models import Role, Scope
 from points import services
-from points.models import Category, PointsRule
+from points.models import Category, LedgerEntry, PointsRule
+from tests.factories import user_with_scope
 
 
 def category_for(township, actor, name: str = "环境整治") -> Category:
@@ -41,8 +43,34 @@ def make_shop_with_products(village, actor, products=(("大米5斤", 30, 10), ("
     return shop, made
 
 
+def second_cadre(village, not_user):
+    """A village cadre of ``village`` other than ``not_user`` (made if there is none yet): the
+    approver of a batch must not be its submitter."""
+    scope = (
+        Scope.objects.filter(role=Role.VILLAGE_STAFF, village=village)
+        .exclude(user=not_user)
+        .select_related("user")
+        .order_by("user_id")
+        .first()
+    )
+    if scope is not None:
+        return scope.user
+    return user_with_scope(Role.VILLAGE_STAFF, village=village, is_staff=True)
+
+
+def award(households, rule, on: dt.date, *, by, approver=None, note="") -> list[LedgerEntry]:
+    """批量记分 as staff do it: ``by`` submits one batch of ``rule`` for ``households`` on ``on``
+    and ``approver`` (another cadre of the village unless given) approves it; returns the entries."""
+    batch = services.claim_batch_submit(
+        actor=by, rule=rule, households=list(households), occurred_on=on, note=note
+    )
+    return services.claim_batch_approve(
+        actor=approver or second_cadre(rule.village, by), batch=batch
+    )
+
+
 def fund(household, actor, points: int, village=None):
-    """Give a household ``points`` through a bulk award of a repeatable rule."""
+    """Give a household ``points`` through a batch of a repeatable rule (``actor`` submits)."""
     rule = make_rule(
         village or household.village,
         actor,
@@ -50,9 +78,7 @@ def fund(household, actor, points: int, village=None):
         points=points,
         allow_same_day_repeat=True,
     )
-    services.points_bulk_award(
-        actor=actor, rule=rule, households=[household], occurred_on=dt.date.today()
-    )
+    award([household], rule, dt.date.today(), by=actor)
     return rule
 
 

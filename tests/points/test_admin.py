@@ -24,6 +24,7 @@ from points.models import (
 )
 from tests.factories import GridFactory, HouseholdFactory, TownshipFactory, user_with_scope
 from tests.points.factories import (
+    award,
     category_for,
     fund,
     held_meeting,
@@ -139,9 +140,7 @@ def test_rule_changed_in_admin_changes_future_entries_only(
     login, household, village_clerk, second_clerk
 ):
     rule = make_rule(household.village, village_clerk, name="志愿服务", points=10)
-    services.points_bulk_award(
-        actor=village_clerk, rule=rule, households=[household], occurred_on=dt.date(2026, 1, 5)
-    )
+    award([household], rule, dt.date(2026, 1, 5), by=village_clerk)
     client = login(village_clerk)
     response = client.post(
         reverse("admin:points_pointsrule_change", args=[rule.pk]),

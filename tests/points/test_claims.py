@@ -11,7 +11,7 @@ from grids.models import Role
 from points import services
 from points.models import Account, Claim, LedgerEntry
 from tests.factories import HouseholdFactory, VillageFactory, user_with_scope
-from tests.points.factories import make_rule
+from tests.points.factories import award, make_rule
 
 TODAY = dt.date.today
 
@@ -96,9 +96,7 @@ def test_same_rule_same_day_cannot_be_awarded_twice(household, village_clerk, se
 @pytest.mark.django_db
 def test_database_unique_key_blocks_a_same_day_duplicate(household, village_clerk):
     rule = make_rule(household.village, village_clerk)
-    services.points_bulk_award(
-        actor=village_clerk, rule=rule, households=[household], occurred_on=TODAY()
-    )
+    award([household], rule, TODAY(), by=village_clerk)
     entry = LedgerEntry.objects.get()
     with pytest.raises(DatabaseError), transaction.atomic():
         LedgerEntry.objects.create(
@@ -117,9 +115,7 @@ def test_database_unique_key_blocks_a_same_day_duplicate(household, village_cler
 def test_rule_allowing_repeats_can_be_awarded_twice_a_day(household, village_clerk):
     rule = make_rule(household.village, village_clerk, allow_same_day_repeat=True)
     for _ in range(2):
-        services.points_bulk_award(
-            actor=village_clerk, rule=rule, households=[household], occurred_on=TODAY()
-        )
+        award([household], rule, TODAY(), by=village_clerk)
     assert Account.objects.get(household=household).balance == 40
 
 
@@ -128,12 +124,10 @@ def test_over_monthly_cap_is_refused_with_message(household, village_clerk, seco
     rule = make_rule(household.village, village_clerk, max_per_month=2, allow_same_day_repeat=True)
     day = TODAY()
     for _ in range(2):
-        services.points_bulk_award(
-            actor=village_clerk, rule=rule, households=[household], occurred_on=day
-        )
+        award([household], rule, day, by=village_clerk)
     with pytest.raises(ValidationError, match="已达上限（每月2次）"):
         services.claim_submit(actor=village_clerk, household=household, rule=rule, occurred_on=day)
-    assert Claim.objects.count() == 0
+    assert not Claim.objects.filter(batch__isnull=True).exists()
     assert LedgerEntry.objects.count() == 2
 
 
@@ -141,23 +135,15 @@ def test_over_monthly_cap_is_refused_with_message(household, village_clerk, seco
 def test_cap_counts_by_local_quarter_and_ignores_reversed_entries(household, village_clerk):
     rule = make_rule(household.village, village_clerk, max_per_quarter=1)
     march_31, april_1 = dt.date(2025, 3, 31), dt.date(2025, 4, 1)
-    services.points_bulk_award(
-        actor=village_clerk, rule=rule, households=[household], occurred_on=march_31
-    )
+    award([household], rule, march_31, by=village_clerk)
     # Next quarter: allowed.
-    services.points_bulk_award(
-        actor=village_clerk, rule=rule, households=[household], occurred_on=april_1
-    )
+    award([household], rule, april_1, by=village_clerk)
     with pytest.raises(ValidationError, match="每季1次"):
-        services.points_bulk_award(
-            actor=village_clerk, rule=rule, households=[household], occurred_on=dt.date(2025, 6, 30)
-        )
+        award([household], rule, dt.date(2025, 6, 30), by=village_clerk)
     services.entry_reverse(
         actor=village_clerk, entry=LedgerEntry.objects.get(occurred_on=april_1), reason="记错"
     )
-    services.points_bulk_award(
-        actor=village_clerk, rule=rule, households=[household], occurred_on=dt.date(2025, 6, 30)
-    )
+    award([household], rule, dt.date(2025, 6, 30), by=village_clerk)
     assert Account.objects.get(household=household).balance == 40
 
 
@@ -255,19 +241,10 @@ def test_clerk_of_another_village_cannot_approve(household, village_clerk, towns
 def test_bulk_award_is_all_or_nothing(grid, village_clerk):
     households = [HouseholdFactory(grid=grid) for _ in range(30)]
     rule = make_rule(grid.village, village_clerk, name="清洁家园日", points=5, max_per_month=1)
-    services.points_bulk_award(
-        actor=village_clerk, rule=rule, households=households[:1], occurred_on=TODAY()
-    )
+    award(households[:1], rule, TODAY(), by=village_clerk)
     with pytest.raises(ValidationError, match=households[0].number):
-        services.points_bulk_award(
-            actor=village_clerk,
-            rule=rule,
-            households=households,
-            occurred_on=TODAY() - dt.timedelta(days=0),
-        )
+        award(households, rule, TODAY() - dt.timedelta(days=0), by=village_clerk)
     assert LedgerEntry.objects.count() == 1
-    entries = services.points_bulk_award(
-        actor=village_clerk, rule=rule, households=households[1:], occurred_on=TODAY()
-    )
+    entries = award(households[1:], rule, TODAY(), by=village_clerk)
     assert len(entries) == 29
     assert services.ledger_consistency_check() == []

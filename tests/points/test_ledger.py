@@ -10,7 +10,7 @@ from django.urls import reverse
 from points import services
 from points.models import Account, LedgerEntry, PointsRule
 from tests.factories import HouseholdFactory
-from tests.points.factories import fund, make_rule
+from tests.points.factories import award, fund, make_rule
 
 
 def _entry_for(household, clerk):
@@ -59,9 +59,7 @@ def test_entries_carry_running_balance_and_cache_equals_sum(household, village_c
     fund(household, village_clerk, 30)
     fund(household, village_clerk, 15)
     deduction = make_rule(household.village, village_clerk, name="乱堆乱放", points=-10)
-    services.points_bulk_award(
-        actor=village_clerk, rule=deduction, households=[household], occurred_on=dt.date.today()
-    )
+    award([household], deduction, dt.date.today(), by=village_clerk)
     entries = list(LedgerEntry.objects.filter(account__household=household).order_by("id"))
     assert [e.balance_after for e in entries] == [30, 45, 35]
     assert [e.kind for e in entries] == ["award", "award", "deduction"]
@@ -74,12 +72,7 @@ def test_deduction_below_zero_is_refused_and_nothing_written(household, village_
     fund(household, village_clerk, 5)
     deduction = make_rule(household.village, village_clerk, name="违规操办红白喜事", points=-20)
     with pytest.raises(ValidationError, match="积分余额不足"):
-        services.points_bulk_award(
-            actor=village_clerk,
-            rule=deduction,
-            households=[household],
-            occurred_on=dt.date.today(),
-        )
+        award([household], deduction, dt.date.today(), by=village_clerk)
     assert LedgerEntry.objects.filter(account__household=household).count() == 1
     assert Account.objects.get(household=household).balance == 5
 
@@ -127,12 +120,7 @@ def test_rule_change_does_not_change_past_entries(household, village_clerk, logi
     services.rule_update(
         actor=village_clerk, rule=rule, changes={"name": "志愿服务（新）", "points": 50}
     )
-    services.points_bulk_award(
-        actor=village_clerk,
-        rule=PointsRule.objects.get(pk=rule.pk),
-        households=[household],
-        occurred_on=dt.date.today(),
-    )
+    award([household], PointsRule.objects.get(pk=rule.pk), dt.date.today(), by=village_clerk)
 
     rows = list(
         LedgerEntry.objects.filter(account__household=household)

@@ -9,7 +9,13 @@ from grids.models import Resident
 from points import services
 from points.models import Account, Claim, LedgerEntry, Redemption
 from tests.factories import HouseholdFactory
-from tests.points.factories import fund, held_meeting, make_rule, make_shop_with_products
+from tests.points.factories import (
+    award,
+    fund,
+    held_meeting,
+    make_rule,
+    make_shop_with_products,
+)
 
 
 @pytest.fixture
@@ -70,16 +76,14 @@ def test_claim_for_future_date_keeps_input_and_shows_chinese_error(
 @pytest.mark.django_db
 def test_over_cap_claim_shows_message_and_writes_nothing(login, household, village_clerk):
     rule = make_rule(household.village, village_clerk, max_per_year=1, allow_same_day_repeat=True)
-    services.points_bulk_award(
-        actor=village_clerk, rule=rule, households=[household], occurred_on=dt.date.today()
-    )
+    award([household], rule, dt.date.today(), by=village_clerk)
     response = login(village_clerk).post(
         reverse("points:claim_new", args=[household.pk]),
         {"rule": rule.pk, "occurred_on": dt.date.today().isoformat()},
     )
     assert response.status_code == 400
     assert "已达上限（每年1次）" in response.content.decode()
-    assert not Claim.objects.exists()
+    assert not Claim.objects.filter(batch__isnull=True).exists()
 
 
 @pytest.mark.django_db
