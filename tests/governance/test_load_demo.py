@@ -7,7 +7,7 @@ from django.core.management import call_command
 from django.db.models import F
 
 from governance.models import CatalogueItem, Request, WorkList, WorkListItem
-from grids.models import Household, Representative, Village, Visit
+from grids.models import ContactAssignment, Household, Representative, Village, Visit
 from points.models import LedgerEntry, Product
 from points.services import ledger_consistency_check
 
@@ -54,3 +54,9 @@ def test_demo_builds_a_township_with_work_in_every_stage_and_is_idempotent(ledge
     awards = LedgerEntry.objects.filter(kind__in=["award", "deduction"])
     assert awards.exists() and not awards.filter(claim__isnull=True).exists()
     assert not awards.filter(approved_by=F("recorded_by")).exists()
+    # Every village has its Party secretary, its township 包村 cadre and a 包网格 clerk.
+    for village in Village.objects.all():
+        assert village.party_secretary_id is not None
+        contacts = ContactAssignment.objects.filter(village=village, ended_on__isnull=True)
+        assert contacts.filter(grid__isnull=True, section__isnull=True).exists()
+        assert contacts.filter(grid__isnull=False).exists()

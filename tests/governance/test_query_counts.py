@@ -4,8 +4,9 @@ The pages are enumerated from the URL configuration, so a page added later witho
 fails ``test_every_rep_and_staff_route_is_measured``. The rows are made with bulk_create
 (households, residents, representatives, visits, requests in every status, timeline events,
 督办 notes, notices, work-list items, catalogue items, departments, categories, bodies and their
-members, meetings, rule versions, background jobs, villages with their monthly snapshots) once
-for the module: every page is measured with 10 rows of each, then again with 1,000.
+members, meetings, rule versions, background jobs, villages with their monthly snapshots, the
+clerk's 包村/包网格 of them) once for the module: every page is measured with 10 rows of each,
+then again with 1,000.
 """
 
 from __future__ import annotations
@@ -38,7 +39,16 @@ from governance.models import (
     WorkList,
     WorkListItem,
 )
-from grids.models import Grid, Household, Representative, Resident, Role, Village, Visit
+from grids.models import (
+    ContactAssignment,
+    Grid,
+    Household,
+    Representative,
+    Resident,
+    Role,
+    Village,
+    Visit,
+)
 from tests.factories import (
     GridFactory,
     TownshipFactory,
@@ -303,8 +313,16 @@ class Rows:
             )
             for _ in range(n)
         )
-        Grid.objects.bulk_create(
+        grids = Grid.objects.bulk_create(
             Grid(village=v, code=f"{v.code}001", name="第一网格") for v in villages
+        )
+        # 我包联的村/网格 on the staff pages: the clerk answers for every new village and grid.
+        ContactAssignment.objects.bulk_create(
+            ContactAssignment(
+                cadre=self.clerk, kind=kind, village=g.village, grid=grid, started_on=self.month
+            )
+            for g in grids
+            for kind, grid in (("village", None), ("grid", g))
         )
 
 
@@ -340,7 +358,7 @@ CASES = [
     Case("staff:request_detail", "clerk", lambda r: [r.detail.pk], 15),  # + linked meetings
     Case("staff:request_detail", "township", lambda r: [r.detail.pk], 14),
     Case("staff:request_detail", "handler", lambda r: [r.department_detail.pk], 10),
-    Case("staff:triage_queue", "clerk", NO_ARGS, 6),
+    Case("staff:triage_queue", "clerk", NO_ARGS, 7),  # + 我包联的村/网格
     Case("staff:department_queue", "handler", NO_ARGS, 5),
     Case("staff:supervision_list", "township", NO_ARGS, 5),
     Case("staff:return_visit_queue", "clerk", NO_ARGS, 6),

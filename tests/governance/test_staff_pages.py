@@ -1,6 +1,7 @@
 """Staff pages: triage, department queue, 督办, 回访, duplicates, filters and exports."""
 
 import csv
+import datetime as dt
 import io
 
 from django.urls import reverse
@@ -8,6 +9,7 @@ from openpyxl import load_workbook
 
 from governance import services
 from governance.models import CatalogueItem, Request, Supervision
+from grids import services as grid_services
 from grids.models import Role
 from tests.factories import ResidentFactory, user_with_scope
 from tests.governance.factories import (
@@ -23,6 +25,22 @@ S = Request.Status
 
 def action(pk, name):
     return reverse("staff:request_action", args=[pk, name])
+
+
+def test_triage_queue_shows_the_clerks_own_contacts(village_clerk, township_staff, grid, login):
+    """Given a clerk who 包网格 a grid, when they open the staff landing, then 我包联的村/网格
+    names that grid (and a clerk without assignments sees no such box)."""
+    grid_services.contact_assign(
+        actor=township_staff,
+        cadre=village_clerk,
+        village=grid.village,
+        grid=grid,
+        started_on=dt.date(2024, 3, 1),
+    )
+    page = login(village_clerk).get(reverse("staff:triage_queue")).content.decode()
+    assert "我包联的村/网格" in page and f"{grid.village.name}·{grid.name}" in page
+    other = user_with_scope(Role.VILLAGE_STAFF, village=grid.village, is_staff=True)
+    assert "我包联的村/网格" not in login(other).get(reverse("staff:triage_queue")).content.decode()
 
 
 def test_triage_queue_lists_reported_and_triage_assigns_department(

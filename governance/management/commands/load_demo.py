@@ -12,6 +12,7 @@ from django.db import transaction
 
 from governance.demo_activity import DEMO_PASSWORD, seed_activity
 from grids import services
+from grids.demo import demo_roles_ensure
 from grids.demo_names import random_name
 from grids.models import Household, Resident, Role, Township
 from grids.validators import id_check_char
@@ -71,6 +72,7 @@ class Command(BaseCommand):
                         section=section,
                     )
                     rep_phone = self.fill_grid(admin, grid, rng, rep_phone)
+            demo_roles_ensure(actor=admin, township=township)
             seed_activity(township=township, township_user=township_user, clerks=clerks, rng=rng)
         self.stdout.write(self.style.SUCCESS("演示乡镇已创建：欧江岔镇"))
         self.print_accounts()
