@@ -638,3 +638,24 @@ def ineligible_household_ids(*, village_id: int, quarter: str) -> set[int]:
             withdrawn=False,
         ).values_list("household_id", flat=True)
     )
+
+
+def black_listed_quarters(*, household_ids, year: int) -> dict[int, tuple[str, ...]]:
+    """Household id → the quarters of ``year`` whose current black list names it (entries not
+    withdrawn): such a household is not eligible for that year's honours."""
+    rows = (
+        ListEntry.objects.filter(
+            household_id__in=list(household_ids),
+            publication__quarter__startswith=f"{year}Q",
+            publication__status=ListPublication.Status.PUBLISHED,
+            colour=ListEntry.Colour.BLACK,
+            withdrawn=False,
+        )
+        .values_list("household_id", "publication__quarter")
+        .distinct()
+        .order_by("household_id", "publication__quarter")
+    )
+    quarters: dict[int, list[str]] = {}
+    for household_id, quarter in rows:
+        quarters.setdefault(household_id, []).append(quarter)
+    return {household_id: tuple(qs) for household_id, qs in quarters.items()}

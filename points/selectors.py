@@ -12,6 +12,7 @@ from django.utils import timezone
 from grids.access import UserScope
 from grids.models import Household, mask_name
 
+from .lists import black_listed_quarters, quarter_label
 from .models import (
     Account,
     Claim,
@@ -358,13 +359,20 @@ class HonourCandidate:
     number: str
     head_name: str
     earned: int
+    # Quarters of the year whose current black list names the household: not eligible.
+    black_listed: tuple[str, ...] = ()
+
+    @property
+    def black_listed_label(self) -> str:
+        return "、".join(quarter_label(q) for q in self.black_listed)
 
 
 def honour_candidates(
     *, scope: UserScope, village_id: int, threshold: int, year: int, limit: int = 50
 ) -> list[HonourCandidate]:
     """Households that earned at least ``threshold`` points in ``year`` and hold no honour of
-    that year yet, most first.
+    that year yet, most first. A household on a current black list of a quarter of the year is
+    listed with those quarters (``black_listed``): it cannot be awarded.
 
     Earned = awards and deductions dated in the year and not reversed, as the red/black lists
     count a quarter: the base grant is everyone's, and redeeming at the shop spends points
@@ -385,8 +393,16 @@ def honour_candidates(
         .filter(earned__gte=threshold)
         .order_by("-earned", "account__household__number")[:limit]
     )
+    rows = list(rows)
+    black = black_listed_quarters(household_ids=[row[0] for row in rows], year=year)
     return [
-        HonourCandidate(household_id=hid, number=number, head_name=head or "", earned=earned)
+        HonourCandidate(
+            household_id=hid,
+            number=number,
+            head_name=head or "",
+            earned=earned,
+            black_listed=black.get(hid, ()),
+        )
         for hid, number, earned, head in rows
     ]
 

@@ -26,6 +26,7 @@ from grids.access import scope_of
 from grids.models import AuditEntry, Household, Resident, Township, Village
 from grids.services import audit_record, model_create, model_update, photo_shrink, snapshot
 
+from .lists import black_listed_quarters, quarter_label
 from .models import (
     Account,
     Category,
@@ -1400,12 +1401,23 @@ def honour_award(
 
     Awarded by staff with the held meeting of the village that decided it; a household above
     the points threshold (``selectors.honour_candidates``) is only a proposal for that meeting.
+    A household on a current black list of any quarter of ``year`` is not eligible.
     """
     _require_village_staff(actor, household.village_id)
     title = title.strip()
     if not title:
         raise ValidationError(_("请填写荣誉称号"))
     _check_deciding_meeting(meeting, household.village_id)
+    black = black_listed_quarters(household_ids=[household.pk], year=year).get(household.pk)
+    if black:
+        raise ValidationError(
+            _("户%(number)s在%(quarters)s上了黑榜，不能授予%(year)d年度的荣誉称号")
+            % {
+                "number": household.number,
+                "quarters": "、".join(quarter_label(q) for q in black),
+                "year": year,
+            }
+        )
     if Honour.objects.filter(household=household, title=title, year=year).exists():
         raise ValidationError(
             _("户%(number)s已获得%(year)d年度“%(title)s”称号")

@@ -132,3 +132,90 @@ def test_valid_year_and_threshold_are_used(login, village_clerk):
     )
     assert response.status_code == 200
     assert (response.context["year"], response.context["threshold"]) == (2025, 80)
+
+
+# --- black-listed households (红黑榜) -----------------------------------------------------------
+
+LIST_DAY = dt.date(2026, 8, 10)  # in 2026Q3
+
+
+def _black_listed(grid, clerk):
+    """A household that earned 300 points in 2026 but is on the published 2026Q3 black list for
+    an offence; returns (household, its black-list entry)."""
+    from points.lists import village_lists_publish
+    from tests.jobs.factories import award, households_with_heads
+
+    (household,) = households_with_heads(grid, 1)
+    award(clerk, [household], 300, dt.date(2026, 2, 3))
+    award(clerk, [household], -20, LIST_DAY, offence=True, name="违规操办红白喜事")
+    (publication,) = village_lists_publish(village=grid.village, quarter="2026Q3")
+    return household, publication.entries.get(household=household, colour="black")
+
+
+def test_black_listed_household_cannot_get_an_honour_that_year(grid, village_clerk):
+    # given a household on the published black list of 2026Q3
+    household, _entry = _black_listed(grid, village_clerk)
+    meeting = held_meeting(grid.village, village_clerk)
+    # when staff award it an honour of 2026, then it is refused, naming the quarter
+    with pytest.raises(ValidationError, match="2026年第3季度.*黑榜"):
+        services.honour_award(
+            actor=village_clerk, household=household, title="文明家庭", year=2026, meeting=meeting
+        )
+    assert not Honour.objects.exists()
+    # and an honour of another year is not affected
+    services.honour_award(
+        actor=village_clerk, household=household, title="文明家庭", year=2025, meeting=meeting
+    )
+
+
+def test_withdrawn_black_list_entry_no_longer_blocks_the_honour(grid, village_clerk):
+    from points.lists import list_entry_withdraw
+
+    household, entry = _black_listed(grid, village_clerk)
+    list_entry_withdraw(actor=village_clerk, entry=entry, reason="异议成立")
+    honour = services.honour_award(
+        actor=village_clerk,
+        household=household,
+        title="文明家庭",
+        year=2026,
+        meeting=held_meeting(grid.village, village_clerk),
+    )
+    assert honour.year == 2026
+
+
+def test_candidates_mark_black_listed_households_and_the_page_offers_no_award(
+    grid, village_clerk, login
+):
+    from grids.access import scope_of
+
+    household, _entry = _black_listed(grid, village_clerk)
+    (candidate,) = selectors.honour_candidates(
+        scope=scope_of(village_clerk), village_id=grid.village_id, threshold=200, year=2026
+    )
+    assert (candidate.household_id, candidate.earned) == (household.pk, 280)
+    assert candidate.black_listed == ("2026Q3",)
+
+    page = login(village_clerk).get(
+        reverse("points:honour_list"), {"year": "2026", "threshold": "200"}
+    )
+    body = page.content.decode()
+    assert "2026年第3季度上了黑榜" in body
+    assert f"household={household.pk}" not in body  # no link that picks it for the award form
+
+
+def test_the_award_form_shows_the_black_list_refusal(grid, village_clerk, login):
+    household, _entry = _black_listed(grid, village_clerk)
+    meeting = held_meeting(grid.village, village_clerk)
+    response = login(village_clerk).post(
+        reverse("points:honour_list") + f"?village={grid.village_id}&year=2026",
+        {
+            "village": grid.village_id,
+            "household": household.pk,
+            "title": "文明家庭",
+            "year": 2026,
+            "meeting": meeting.pk,
+        },
+    )
+    assert response.status_code == 400
+    assert "2026年第3季度上了黑榜" in response.content.decode()
+    assert not Honour.objects.exists()
