@@ -28,7 +28,6 @@ from django.utils.translation import gettext as _
 from grids.access import UserScope
 from grids.models import Township, Village
 from grids.pii_logging import redact
-from grids.services import audit_record
 
 from . import analysis
 from .models import JobRun, QuarterlyReview, RepresentativeHonour, Request, RequestEvent
@@ -353,19 +352,6 @@ def quarterly_review_store(*, township, quarter: str) -> QuarterlyReview:
 
 
 # --- exports ------------------------------------------------------------------------------------
-
-
-@transaction.atomic
-def report_export_record(*, actor, report: str, period: str, place: Village | Township, rows: int):
-    """An Excel export of a report is audited like the request export: the monthly and quarterly
-    tables name representatives. Who, when, which report, period and place, how many rows."""
-    return audit_record(
-        actor=actor,
-        action="report.export",
-        instance=place,
-        after={"report": report, "period": period, "rows": rows},
-        village_id=place.pk if isinstance(place, Village) else None,
-    )
 
 
 # --- overdue sweep ------------------------------------------------------------------------------

@@ -1073,3 +1073,16 @@ def request_export_record(*, actor, fmt: str, filters, rows: int):
         after={"format": fmt, "rows": rows, "filters": chosen},
         village_id=scope.village_id,
     )
+
+
+@transaction.atomic
+def report_export_record(*, actor, report: str, period: str, place: Village | Township, rows: int):
+    """An Excel export of a report is audited like the request export: the monthly and quarterly
+    tables name representatives. Who, when, which report, period and place, how many rows."""
+    return audit_record(
+        actor=actor,
+        action="report.export",
+        instance=place,
+        after={"report": report, "period": period, "rows": rows},
+        village_id=place.pk if isinstance(place, Village) else None,
+    )

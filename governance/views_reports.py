@@ -20,7 +20,7 @@ from grids.models import Township, Village
 from grids.pii_logging import redact
 from points.lists import previous_quarter, quarter_bounds
 
-from . import analysis, jobs, svg_charts
+from . import analysis, jobs, services, svg_charts
 from .models import JobRun, MonthlyReport, QuarterlyReview, RepresentativeHonour, Request
 
 # Lazy: read in the language of each request, not the one active when the module was imported.
@@ -343,7 +343,7 @@ def _xlsx(filename: str, tables) -> HttpResponse:
 
 def _export(request, *, report: str, period: str, place, filename: str, tables) -> HttpResponse:
     """The Excel file, after the audit row that says who took it (the tables name people)."""
-    jobs.report_export_record(
+    services.report_export_record(
         actor=request.user,
         report=report,
         period=period,

@@ -184,6 +184,26 @@ def test_every_report_export_leaves_an_audit_row(
     assert all(r[4]["rows"] > 0 for r in rows)
 
 
+def test_report_export_is_recorded_by_the_governance_service(village, township, village_clerk):
+    """The audit row is a write: it lives with the other writes in governance.services."""
+    from governance import services
+
+    entry = services.report_export_record(
+        actor=village_clerk, report="monthly", period="2026-10", place=village, rows=3
+    )
+    assert (entry.action, entry.actor_id, entry.village_id) == (
+        "report.export",
+        village_clerk.pk,
+        village.pk,
+    )
+    assert entry.after == {"report": "monthly", "period": "2026-10", "rows": 3}
+    town = services.report_export_record(
+        actor=village_clerk, report="quarterly", period="2026Q4", place=township, rows=1
+    )
+    assert (town.object_type, town.village_id) == ("grids.township", None)
+    assert not hasattr(jobs, "report_export_record")
+
+
 # --- labels follow the request's language -----------------------------------------------------
 
 
