@@ -772,6 +772,17 @@ def request_category_create(*, actor, township: Township, name: str) -> RequestC
 CATALOGUE_FIELDS = ["list_kind", "code", "title", "legal_basis", "added_on", "exited_on"]
 
 
+def _require_catalogue_keeper(actor, township_id: int) -> None:
+    """The 三个清单 are the township's: its own staff keep them (and superusers), nobody else —
+    not its villages, whose work the lists bound, nor its departments."""
+    scope = scope_of(actor)
+    _require(
+        scope.is_superuser
+        or (scope.role == Role.TOWNSHIP_STAFF and scope.township_id == township_id),
+        _("只有本乡镇的乡镇干部可以维护三个清单"),
+    )
+
+
 def _catalogue_reason(reason: str, *, label: str) -> str:
     """The history says why each change was made, in the words of the person who made it."""
     reason = (reason or "").strip()
@@ -792,6 +803,8 @@ def catalogue_item_add(
     added_on: dt.date | None = None,
     reason: str = "",
 ) -> CatalogueItem:
+    """Add an item to one of the township's 三个清单; the history records who added it and why."""
+    _require_catalogue_keeper(actor, township.pk)
     item = CatalogueItem(
         township=township,
         list_kind=list_kind,
@@ -814,6 +827,7 @@ def catalogue_item_add(
 @transaction.atomic
 def catalogue_item_change(*, actor, item: CatalogueItem, reason: str, **data) -> CatalogueItem:
     """Change an item's list, title or basis; moving onto 减负 is refused while villages hold it."""
+    _require_catalogue_keeper(actor, item.township_id)
     reason = _catalogue_reason(reason, label=_("调整理由"))
     item = CatalogueItem.objects.select_for_update().get(pk=item.pk)
     if item.exited_on is not None:
@@ -847,6 +861,8 @@ def catalogue_item_change(*, actor, item: CatalogueItem, reason: str, **data) ->
 def catalogue_item_exit(
     *, actor, item: CatalogueItem, reason: str, exited_on: dt.date | None = None
 ) -> CatalogueItem:
+    """Take an item off its list (kept, with the date and the reason, in the history)."""
+    _require_catalogue_keeper(actor, item.township_id)
     reason = _catalogue_reason(reason, label=_("退出理由"))
     item = CatalogueItem.objects.select_for_update().get(pk=item.pk)
     if item.exited_on is not None:

@@ -275,3 +275,42 @@ def test_catalogue_change_and_exit_need_a_reason(self_governance, township_staff
     self_governance.refresh_from_db()
     assert self_governance.title == "村内公共设施管护" and self_governance.exited_on is None
     assert CatalogueChange.objects.filter(item=self_governance).count() == 1
+
+
+def test_only_the_townships_own_staff_keep_its_catalogue(
+    township, township_staff, village_clerk, representative, self_governance
+):
+    """Given people outside the township's staff (its village clerk, a representative, another
+    township's staff, a department handler), when they add, change or exit an item, then each is
+    refused and nothing is written; a superuser may."""
+    from tests.factories import TownshipFactory, UserFactory
+    from tests.governance.factories import DepartmentFactory, department_handler
+
+    elsewhere = user_with_scope(
+        Role.TOWNSHIP_STAFF, township=TownshipFactory(code="430903199"), is_staff=True
+    )
+    handler = department_handler(DepartmentFactory(township=township))
+    for outsider in (village_clerk, representative.user, elsewhere, handler):
+        with pytest.raises(PermissionDenied, match="只有本乡镇的乡镇干部"):
+            services.catalogue_item_add(
+                actor=outsider,
+                township=township,
+                list_kind=K.SELF_GOVERNANCE,
+                code="Z-09",
+                title="调解民间纠纷",
+            )
+        with pytest.raises(PermissionDenied, match="只有本乡镇的乡镇干部"):
+            services.catalogue_item_change(
+                actor=outsider, item=self_governance, reason="改名", title="别的名称"
+            )
+        with pytest.raises(PermissionDenied, match="只有本乡镇的乡镇干部"):
+            services.catalogue_item_exit(actor=outsider, item=self_governance, reason="退出")
+    assert list(CatalogueItem.objects.values_list("code", "title", "exited_on")) == [
+        ("Z-03", "村内公共设施管护", None)
+    ]
+    assert CatalogueChange.objects.count() == 1
+    admin = UserFactory(is_superuser=True, is_staff=True)
+    services.catalogue_item_add(
+        actor=admin, township=township, list_kind=K.SELF_GOVERNANCE, code="Z-09", title="调解"
+    )
+    assert CatalogueItem.objects.count() == 2

@@ -73,17 +73,17 @@ def test_triage_to_township_without_department_keeps_choice_and_shows_error(
 
 
 def test_village_triage_must_cite_catalogue_item_and_never_burden_relief(
-    representative, village_clerk, township, login
+    representative, village_clerk, township, township_staff, login
 ):
     burden = services.catalogue_item_add(
-        actor=village_clerk,
+        actor=township_staff,
         township=township,
         list_kind=CatalogueItem.ListKind.BURDEN_RELIEF,
         code="J-01",
         title="代收各类费用",
     )
     allowed = services.catalogue_item_add(
-        actor=village_clerk,
+        actor=township_staff,
         township=township,
         list_kind=CatalogueItem.ListKind.SELF_GOVERNANCE,
         code="Z-01",
