@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.admin.utils import get_fields_from_path, unquote
 from django.contrib.auth import get_user_model, update_session_auth_hash
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
@@ -33,7 +34,7 @@ from .models import (
     User,
     Village,
 )
-from .validators import id_number_tail
+from .validators import id_number_tail, parse_ids
 
 admin.site.site_header = _("村级网格治理 · 管理后台")
 admin.site.site_title = _("网格治理管理后台")
@@ -87,7 +88,24 @@ class ScopedRelatedFieldListFilter(admin.RelatedFieldListFilter):
         )
 
 
-class ScopedAdmin(admin.ModelAdmin):
+class SelectedIdsChecked:
+    """Admin actions receive only well-formed ids: Django passes ``_selected_action`` straight
+    to ``pk__in``, so a garbled or forged value was a 500 instead of "nothing selected"."""
+
+    def changelist_view(self, request, extra_context=None):
+        if request.method == "POST" and helpers.ACTION_CHECKBOX_NAME in request.POST:
+            post = request.POST.copy()
+            sent = post.getlist(helpers.ACTION_CHECKBOX_NAME)
+            selected = parse_ids(sent)
+            if sent and not selected:
+                self.message_user(request, gettext("所选条目无效，请重新勾选"), messages.WARNING)
+                return HttpResponseRedirect(request.get_full_path())
+            post.setlist(helpers.ACTION_CHECKBOX_NAME, [str(pk) for pk in selected])
+            request.POST = post
+        return super().changelist_view(request, extra_context)
+
+
+class ScopedAdmin(SelectedIdsChecked, admin.ModelAdmin):
     """Base admin: rows limited to the user's scope, no deletes, saves through services.
 
     ``village_path`` is the lookup from the model to its Village ("" for Village itself,
@@ -651,7 +669,7 @@ class ScopeInline(admin.StackedInline):
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(SelectedIdsChecked, DjangoUserAdmin):
     """Accounts and their scopes: superusers only (township staff ask them)."""
 
     fieldsets = (

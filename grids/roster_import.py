@@ -641,7 +641,7 @@ def _parse_roster_row(number: int, cells: dict[str, str], issues: list[RowIssue]
     grid_code = cells["网格代码"]
     if not grid_code:
         bad("网格代码", _("不能为空"))
-    elif not (len(grid_code) == 15 and grid_code.isdigit()):
+    elif not (len(grid_code) == 15 and grid_code.isascii() and grid_code.isdigit()):
         bad("网格代码", _("网格代码应为15位数字"))
     household_number = cells["户号"]
     if not household_number:
@@ -1139,7 +1139,7 @@ class _RosterPlan:
             card_number__startswith=self.village.code
         ).values_list("card_number", flat=True):
             prefix, _sep, sequence = card.partition("-")
-            if sequence.isdigit():
+            if sequence.isascii() and sequence.isdigit():
                 highest[prefix] = max(highest[prefix], int(sequence))
         user_model = get_user_model()
         new_users = {}

@@ -53,7 +53,8 @@ def validate_phone(value: str) -> str:
 
 def validate_digits(value: str, length: int, label: str) -> str:
     code = (value or "").strip()
-    if not (len(code) == length and code.isdigit()):
+    # ASCII only: str.isdigit() also accepts '４' and '²', which the database's CHECK refuses.
+    if not (len(code) == length and code.isascii() and code.isdigit()):
         raise ValidationError(_("%(label)s应为%(n)d位数字") % {"label": label, "n": length})
     return code
 

@@ -295,3 +295,30 @@ def test_representative_sharing_a_staff_phone_is_appointed_without_login(
     assert rep.user is None
     assert Scope.objects.get(user=village_clerk).role == Role.VILLAGE_STAFF
     assert "暂不开通手机登录" in output
+
+
+def test_card_number_typed_with_lookalike_digits_does_not_break_the_next_import(grids, tmp_path):
+    # Given a card number typed by hand in the admin with a superscript digit after the dash
+    run_import(write(tmp_path, "v1.csv", csv_bytes(roster_rows())))
+    assert Representative.objects.filter(resident__name="刘志强").update(
+        card_number="430903106201002-²"
+    )
+    rows = roster_rows()
+    rows[5]["联户代表"] = "0003:王海波"
+
+    # When the next roster appoints a new representative in that grid
+    output = run_import(write(tmp_path, "v2.csv", csv_bytes(rows)))
+
+    # Then the import numbers the new card from the well-formed ones instead of failing
+    assert "联户代表：新任1" in output
+    assert Representative.objects.get(resident__name="王海波").card_number.endswith("-001")
+
+
+@pytest.mark.parametrize("code", ["４３０９０３１０６２０１００２", "²" * 15, "٤٣٠٩٠٣١٠٦٢٠١٠٠٢"])
+def test_grid_code_in_lookalike_digits_is_named_in_chinese(grids, tmp_path, code):
+    rows = roster_rows()
+    rows[0]["网格代码"] = code
+
+    output = run_failing_import(write(tmp_path, "roster.csv", csv_bytes(rows)))
+
+    assert "第2行【网格代码】网格代码应为15位数字" in output
