@@ -34,3 +34,12 @@ def client_for(world, db):
         return client
 
     return _client
+
+
+@pytest.fixture(scope="module")
+def stages(world, django_db_blocker):
+    """Objects at each step a form acts on, added inside the world's transaction (undone with it)."""
+    from tests.security.stages import build_stages
+
+    with django_db_blocker.unblock():
+        return build_stages(world)

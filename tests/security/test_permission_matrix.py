@@ -10,46 +10,19 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.apps import apps
-from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
+from tests.security.hostile import table_state
 from tests.security.matrix_table import TABLE
 from tests.security.urlconf import project_url_names
 from tests.security.world import ROLES
 
 LOGIN = "/accounts/login/"
-WATCHED_APPS = ("grids", "governance", "points", "deliberation")
 
 
 def _url(name, world):
     return reverse(name, kwargs=TABLE[name].kwargs(world.obj))
-
-
-def _watched_models():
-    for app in WATCHED_APPS:
-        yield from apps.get_app_config(app).get_models()
-
-
-def table_state() -> dict:
-    """Row counts of every table of our apps (one query), plus the status-like columns of the
-    models that have them, so that an update is noticed as well as an insert or delete."""
-    models = list(_watched_models())
-    tables = [connection.ops.quote_name(m._meta.db_table) for m in models]
-    sql = "SELECT " + ", ".join(f"(SELECT COUNT(*) FROM {t})" for t in tables)
-    with connection.cursor() as cursor:
-        cursor.execute(sql)
-        counts = cursor.fetchone()
-    state = {m._meta.label: n for m, n in zip(models, counts, strict=True)}
-    for model in models:
-        names = {f.name for f in model._meta.concrete_fields}
-        watched = names & {"status", "withdrawn", "done_at", "approved_at", "decided_at"}
-        if watched:
-            state[model._meta.label + ".rows"] = sorted(
-                map(tuple, model.objects.values_list("pk", *sorted(watched)))
-            )
-    return state
 
 
 def test_every_url_is_in_the_table(db):

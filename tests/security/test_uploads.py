@@ -19,7 +19,7 @@ from governance.models import Request
 from grids.models import Visit
 from points.models import Claim
 from tests.points.factories import make_rule
-from tests.security.test_permission_matrix import table_state
+from tests.security.hostile import table_state
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 

@@ -1,0 +1,213 @@
+"""Hostile input through the points decision, honour, report and public look-up forms: a Chinese
+error or a clean 4xx, never a 500; a decision writes its ledger entries whole, or nothing."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+from hypothesis import given
+from hypothesis import strategies as st
+
+from points import forms
+from points.models import Honour
+from tests.security.form_coverage import covers
+from tests.security.hostile import FAST, NASTY, WEIRD, Effect, get_example, hunt, maybe
+
+pytestmark = pytest.mark.django_db
+
+AUDIT = "grids.AuditEntry"
+QUERY = st.one_of(NASTY, st.sampled_from(WEIRD))
+
+
+@pytest.fixture
+def o(world):
+    return world.obj
+
+
+def approval(households: int) -> Effect:
+    """An approval: one ledger entry per household (accounts opened as needed), the claims
+    decided, one change-log record per decision."""
+    return Effect(
+        grows={"points.LedgerEntry": households, "points.Account": (0, households), AUDIT: (1, 2)},
+        changes=frozenset({"points.Claim", "points.ClaimBatch", "points.Account"}),
+    )
+
+
+@covers(forms.ApproveForm)
+def test_claim_approve(o, stages, client_for):
+    meetings = [o.held_meeting.pk, o.meeting.pk]  # held, and only announced
+    hunt(
+        client_for("clerk_x"),
+        reverse("points:claim_decide", args=[stages.review_claim.pk]),
+        {"action": "approve", "meeting": o.held_meeting.pk},
+        st.fixed_dictionaries(
+            {
+                "action": st.just("approve"),
+                "meeting": st.one_of(st.sampled_from(meetings), NASTY),
+            }
+        ),
+        effect=approval(1),
+    )
+
+
+@covers(forms.RejectForm)
+@pytest.mark.parametrize("what", ["claim", "batch"])
+def test_reject(what, o, client_for):
+    url = (
+        reverse("points:claim_decide", args=[o.claim.pk])
+        if what == "claim"
+        else reverse("points:batch_decide", args=[o.batch.pk])
+    )
+    hunt(
+        client_for("clerk_x"),
+        url,
+        {"action": "reject", "reason": "不属实"},
+        st.fixed_dictionaries({"action": st.just("reject"), "reason": maybe("不属实")}),
+        effect=Effect(grows={AUDIT: 1}, changes=frozenset({"points.Claim", "points.ClaimBatch"})),
+        watch=["points.Claim"],
+    )
+
+
+def test_batch_approve(o, client_for):
+    households = o.rep_a.households.count()
+    hunt(
+        client_for("clerk_x"),
+        reverse("points:batch_decide", args=[o.batch.pk]),
+        {"action": "approve"},
+        st.fixed_dictionaries({"action": st.just("approve"), "reason": NASTY}),
+        effect=approval(households),
+    )
+
+
+def test_batch_recorder_cannot_approve_it(o, client_for):
+    """Two people: the clerk who recorded the 批量记分 is refused, in Chinese, nothing written."""
+    from django.test import Client
+
+    from tests.security.hostile import post_example
+
+    client = Client()
+    client.force_login(o.clerk_x2)
+    response = post_example(
+        client, reverse("points:batch_decide", args=[o.batch.pk]), {"action": "approve"}
+    )
+    assert response.status_code == 400
+    assert "不能审核自己提交的申报" in response.content.decode()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="points.views claim_decide/batch_decide: a POST with no or an unknown action answers"
+    " the plain page (200, or 400 with no message) instead of asking to choose 通过 or 驳回",
+)
+@pytest.mark.parametrize("action", ["", "approve ", "delete"])
+def test_decision_without_approve_or_reject_says_what_to_choose(action, o, client_for):
+    from tests.security.hostile import post_example
+
+    for url in (
+        reverse("points:claim_decide", args=[o.claim.pk]),
+        reverse("points:batch_decide", args=[o.batch.pk]),
+    ):
+        response = post_example(client_for("clerk_x"), url, {"action": action, "reason": "x"})
+        assert response.status_code == 400
+        assert "请选择" in response.content.decode()
+
+
+@covers(forms.HonourForm)
+def test_honour_award(o, client_for):
+    hunt(
+        client_for("clerk_x"),
+        reverse("points:honour_list"),
+        {
+            "household": o.household.pk,
+            "title": "最美庭院",
+            "year": timezone.localdate().year,
+            "meeting": o.held_meeting.pk,
+        },
+        st.fixed_dictionaries(
+            {
+                "household": st.one_of(maybe(o.household.pk), st.just(o.household_y.pk)),
+                "title": st.one_of(st.sampled_from(Honour.TITLES), NASTY),
+                "year": st.one_of(
+                    st.sampled_from(["2026", "1999", "2101", "0", "9999", "²⁰²⁶"]), NASTY
+                ),
+                "meeting": st.one_of(st.sampled_from([o.held_meeting.pk, o.meeting.pk]), NASTY),
+                "note": NASTY,
+            }
+        ),
+        effect=Effect(grows={"points.Honour": 1, AUDIT: 1}),
+    )
+
+
+def test_redemption_cancel(o, client_for):
+    hunt(
+        client_for("clerk_x"),
+        reverse("points:redemption_receipt", args=[o.redemption.pk]),
+        {"reason": "拿错了"},
+        st.fixed_dictionaries({"reason": NASTY}),
+        effect=Effect(
+            grows={"points.LedgerEntry": 1, "points.StockMovement": (1, 5), AUDIT: (1, 2)},
+            changes=frozenset({"points.Redemption", "points.Account", "points.Product"}),
+        ),
+    )
+
+
+# --- query strings ------------------------------------------------------------------------------
+
+
+@covers(forms.HonourFilterForm)
+def test_honour_filters(o, client_for):
+    client = client_for("clerk_x")
+
+    @FAST
+    @given(
+        st.fixed_dictionaries(
+            {
+                "year": st.one_of(st.just("2026"), QUERY),
+                "threshold": st.one_of(st.just("100"), QUERY),
+                "village": st.one_of(maybe(o.village_x.pk), QUERY),
+                "household": QUERY,
+            }
+        )
+    )
+    def prop(params):
+        get_example(client, reverse("points:honour_list"), params)
+
+    prop()
+
+
+@covers(forms.ReportPeriodForm)
+def test_shop_report_period(o, client_for):
+    client = client_for("clerk_x")
+    today = timezone.localdate().isoformat()
+
+    @FAST
+    @given(
+        st.fixed_dictionaries(
+            {
+                "start": st.one_of(st.sampled_from(["2026-01-01", "2100-12-31"]), QUERY),
+                "end": st.one_of(st.just(today), QUERY),
+            }
+        )
+    )
+    def prop(params):
+        get_example(client, reverse("points:shop_report", args=[o.shop.pk]), params)
+
+    prop()
+
+
+@covers(forms.PublicCodeForm)
+def test_public_lookup(o, client_for):
+    client = client_for("anonymous")
+
+    @FAST
+    @given(
+        st.fixed_dictionaries({"code": st.one_of(st.just(o.household.public_code.lower()), QUERY)})
+    )
+    def prop(params):
+        response = get_example(client, reverse("points:public_lookup"), params)
+        if response.status_code == 302:
+            # Only to a passbook page, and only the code typed (upper-cased) goes into the URL.
+            assert response["Location"].startswith("/p/passbook/")
+
+    prop()
