@@ -155,6 +155,38 @@ def test_review_shows_the_list_size_after_an_objection_is_upheld(
     assert red_list_size(login(township_staff), village) == 2
 
 
+# --- the report area has no 诉求 bar ------------------------------------------------------------
+
+
+def test_report_pages_do_not_show_the_request_area_bar(
+    analysed, village, village_clerk, township_staff, login
+):
+    """月度分析 is an area of the main bar: its pages carry no 诉求办理 bar (分流, 全部诉求…), which
+    the request pages keep."""
+    from governance.models import JobRun
+
+    job = JobRun.objects.create(
+        kind=JobRun.Kind.MONTHLY,
+        key="monthly:2026-10",
+        params={"village": village.code},
+        requested_by=village_clerk,
+    )
+    clerk, town = login(village_clerk), login(township_staff)
+    pages = [
+        (clerk, reverse("staff:reports"), 200),
+        (clerk, reverse("staff:monthly_village", args=["2026-10", village.pk]), 200),
+        (clerk, reverse("staff:monthly_village", args=["2025-01", village.pk]), 404),
+        (clerk, reverse("staff:job_detail", args=[job.pk]), 200),
+        (town, reverse("staff:monthly_township", args=["2026-10"]), 200),
+        (town, reverse("staff:quarterly_review", args=["2026Q4"]), 200),
+    ]
+    for client, url, status in pages:
+        response = client.get(url)
+        assert response.status_code == status, url
+        assert "staff-subnav" not in response.content.decode(), url
+    assert "staff-subnav" in clerk.get(reverse("staff:triage_queue")).content.decode()
+
+
 # --- exports are audited ----------------------------------------------------------------------
 
 
