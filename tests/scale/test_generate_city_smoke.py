@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import subprocess
+import sys
 
 import pytest
+from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
@@ -223,3 +226,49 @@ def test_the_quarterly_lists_job_runs_and_matches_direct_sql(city):
     assert jobs.run_lists({"quarter": quarter}) == VILLAGES + 1
     assert bench_sql.lists_mismatches(quarter) == []
     assert scalar("SELECT count(*) FROM points_listentry WHERE colour = 'red'") >= VILLAGES * 10
+
+
+def _table_rows(text: str, header: str) -> list[list[str]]:
+    """The rows of every markdown table in ``text`` whose header row starts with ``header``."""
+    rows, inside = [], False
+    for line in text.splitlines():
+        if line.startswith(header):
+            inside = True
+            continue
+        if inside and line.startswith("| ---"):
+            continue
+        if inside and line.startswith("|"):
+            rows.append([cell.strip() for cell in line.strip("|").split("|")])
+        else:
+            inside = False
+    return rows
+
+
+@pytest.mark.django_db
+def test_the_benchmark_command_runs_and_its_figures_agree(city, tmp_path):
+    """`manage.py bench` (what `make bench` runs) on this city, briefly: every job's figures
+    agree with its bare-SQL floor, the import is complete, every page answers without an error.
+    Times are not asserted: the targets are read off the real run in docs/benchmarks.md."""
+    db = connection.settings_dict
+    auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
+    url = f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    report = tmp_path / "bench.md"
+    command = [sys.executable, "manage.py", "bench", "--runs", "1", "--households", "300"]
+    command += ["--users", "4", "--seconds", "2", "--max-requests", "40", "--report", str(report)]
+    subprocess.run(  # noqa: S603 (our own command)
+        command,
+        env={**os.environ, "DATABASE_URL": url, "SECRET_KEY": "bench-smoke-not-a-secret"},
+        cwd=settings.BASE_DIR,
+        check=True,
+        timeout=900,
+    )
+    text = report.read_text(encoding="utf-8")
+    jobs_rows = _table_rows(text, "| job |")
+    assert len(jobs_rows) == 3, text  # first month, steady state, lists
+    assert all(row[-1] == "yes" for row in jobs_rows), jobs_rows
+    assert "Roster import: 300 households" in text
+    pages = _table_rows(text, "| page |")
+    assert len(pages) == 15, text  # five pages in each of the three modes
+    assert all(row[5] == "0" and int(row[1]) > 0 for row in pages), pages
+    targets = _table_rows(text, "| target |")
+    assert len(targets) == 3 * 2 + 1 + 3 + 1, targets  # jobs (time, ratio), import, p95s, lists

@@ -477,6 +477,13 @@ class Command(BaseCommand):
         )
         w("Every figure has the 1-minute load average measured when it started next to it: other")
         w("work on the two cores slows a figure, while ratios measured in the same run hold.\n")
+        checks = target_checks(results)
+        if checks:
+            w("| target | measured | met |")
+            w("| --- | ---: | --- |")
+            for target, measured, met in checks:
+                w(f"| {target} | {measured} | {'yes' if met else '**no**'} |")
+            w("")
         if "monthly" in results:
             w("| job | service (median) | bare SQL floor (median) | ratio | figures agree |")
             w("| --- | ---: | ---: | ---: | --- |")
@@ -551,6 +558,67 @@ class Command(BaseCommand):
             text = text.rstrip("\n") + "\n\n" + block
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
+
+
+# --- the targets (issue: scale) ----------------------------------------------------------------
+
+JOB_SECONDS, JOB_RATIO, IMPORT_SECONDS = 30.0, 3.0, 60.0
+# page label in the web results → the p95 it must stay under with users pausing between requests
+P95_TARGETS = {
+    "rep home /rep/": 150,
+    "visit submission POST /rep/visits/new/": 150,
+    "staff request queue /staff/requests/": 300,
+}
+PUBLIC_LISTS, PUBLIC_RPS = "public lists /p/<village>/lists/", 500
+
+
+def target_checks(results: dict) -> list[tuple[str, str, bool]]:
+    """(target, measured, met) for every target the results have a figure for."""
+    checks = []
+    jobs = [(f"monthly analysis {r['label']}", r) for r in results.get("monthly", [])]
+    if "lists" in results:
+        jobs.append((f"red/black lists {results['lists']['label']}", results["lists"]))
+    for name, r in jobs:
+        service = _median([s for s, _l in r["service"]])
+        floor = _median([s for s, _l in r["floor"]])
+        checks.append((f"{name} < {JOB_SECONDS:.0f} s", f"{service:.1f} s", service < JOB_SECONDS))
+        checks.append(
+            (
+                f"{name} ≤ {JOB_RATIO:.0f}× its SQL floor",
+                f"{service / floor:.1f}×",
+                service <= JOB_RATIO * floor and r["ok"],
+            )
+        )
+    if "import" in results:
+        seconds = _median([s for s, _l in results["import"]["service"]])
+        checks.append(
+            (
+                f"roster import of {results['import']['households']:,} households < 60 s",
+                f"{seconds:.1f} s",
+                seconds < IMPORT_SECONDS,
+            )
+        )
+    web = results.get("web", {})
+    for label, limit in P95_TARGETS.items():
+        r = web.get("think", {}).get(label)
+        if r:
+            checks.append(
+                (
+                    f"{label} p95 < {limit} ms (users pausing)",
+                    f"{r['p95']:.0f} ms",
+                    r["p95"] < limit and not r["errors"],
+                )
+            )
+    r = web.get("saturation", {}).get(PUBLIC_LISTS)
+    if r:
+        checks.append(
+            (
+                f"{PUBLIC_LISTS} ≥ {PUBLIC_RPS} req/s",
+                f"{r['rps']:.0f} req/s",
+                r["rps"] >= PUBLIC_RPS and not r["errors"],
+            )
+        )
+    return checks
 
 
 # --- the load generator ---------------------------------------------------------------------
