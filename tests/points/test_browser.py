@@ -91,3 +91,35 @@ def test_bulk_award_is_recorded_by_one_clerk_and_approved_by_another(
     other.goto(f"{live_server.url}/points/households/{households[0].pk}/passbook/")
     assert other.inner_text("#balance") == "5"
     context.close()
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_public_board_on_a_phone_lists_the_villages_honours(
+    phone_page, live_server, grid, village_clerk
+):
+    from grids.models import Resident
+    from points import services
+    from tests.points.factories import held_meeting
+    from tests.screenshots import shot
+
+    meeting = held_meeting(grid.village, village_clerk, title="道德评议会")
+    for number, head, title, year in [
+        ("0901", "张三明", "文明家庭", 2026),
+        ("0902", "李四海", "最美庭院", 2026),
+        ("0903", "赵五娘", "美丽家园示范户", 2025),
+    ]:
+        household = HouseholdFactory(grid=grid, number=number)
+        household.head = Resident.objects.create(household=household, name=head, relation="户主")
+        household.save(update_fields=["head"])
+        services.honour_award(
+            actor=village_clerk, household=household, title=title, year=year, meeting=meeting
+        )
+
+    phone_page.goto(f"{live_server.url}/p/{grid.village.code}/")
+    section = phone_page.locator("#board-honours")
+    text = section.inner_text()
+    assert "张*明" in text and "文明家庭" in text and "美丽家园示范户" in text
+    assert "张三明" not in text
+    assert phone_page.evaluate("document.documentElement.scrollWidth") <= 360
+    shot(section, "public-village-honours.png")
