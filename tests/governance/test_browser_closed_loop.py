@@ -13,7 +13,7 @@ from django.utils import timezone
 from governance import services
 from governance.models import Request, RequestEvent
 from grids.models import Household, Role
-from grids.services import visit_record
+from grids.services import contact_assign, visit_record
 from tests.factories import (
     GridFactory,
     ResidentFactory,
@@ -73,6 +73,10 @@ def village_with_people():
         household.save()
     clerk = user_with_scope(
         Role.VILLAGE_STAFF, village=village, username="cunwei", display_name="村委·周会计"
+    )
+    # 包网格: the clerk answers for the grid, shown on the staff landing.
+    contact_assign(
+        actor=clerk, cadre=clerk, village=village, grid=grid, started_on=dt.date(2024, 3, 1)
     )
     services.work_list_publish(
         actor=clerk,
@@ -163,6 +167,7 @@ def test_visit_to_request_through_triage_acknowledgement_resolution_and_return_v
     login(desk, live_server, "cunwei")
     desk.goto(f"{live_server.url}/staff/triage/")
     assert desk.locator("#request-table tbody tr").count() == 3
+    assert "锡溪村·第一网格" in desk.inner_text(".my-contacts")
     shot(desk, "staff-triage-queue.png")
     desk.click("text=灌溉渠堵塞")
     desk.check("input[name=level][value=township]")
