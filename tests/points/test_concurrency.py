@@ -116,7 +116,7 @@ def test_concurrent_redemptions_and_approvals_keep_every_invariant(
     assert Redemption.objects.count() == 4
     # Caps hold: exactly 3 approvals, the other 7 claims still pending.
     assert ok["claim"] == 3
-    assert Claim.objects.filter(status="approved").count() == 3
+    assert Claim.objects.filter(household=busy, status="approved").count() == 3
     assert balances[busy.pk] == 30
     refused = [o[1] for o in outcomes if o[0] == "claim" and o[1] != "ok"]
     assert all("已达上限" in m or "已经处理过" in m for m in refused), refused
