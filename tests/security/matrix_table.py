@@ -14,7 +14,6 @@ ALL_SIGNED_IN = frozenset(
 STAFF_X = frozenset({"clerk_x", "township", "superuser"})  # may manage village X
 STAFF = frozenset({"clerk_x", "clerk_y", "township", "superuser"})
 VILLAGE_STAFF = frozenset({"clerk_x", "clerk_y", "superuser"})
-LISTS_REDIRECT: frozenset = frozenset()  # list actions answer 403 to non-staff
 EVERYONE = frozenset({"anonymous"}) | ALL_SIGNED_IN
 
 
@@ -26,7 +25,6 @@ class Entry:
     public: bool = False  # anonymous is not sent to the login page
     post_only: bool = False  # GET answers 405; POST is checked by the denied-POST test
     post_allowed: frozenset = frozenset()  # roles whose POST may change data
-    refused_by_redirect: frozenset = frozenset()  # POST refused with a message, not a 403
     why: str = ""
 
 
@@ -154,19 +152,16 @@ TABLE: dict[str, Entry] = {
         kwargs=pk("list_entry"),
         post_only=True,
         post_allowed=STAFF_X,
-        refused_by_redirect=LISTS_REDIRECT,
     ),
     "points:list_objection_record": Entry(
         kwargs=pk("list_entry"),
         post_only=True,
         post_allowed=STAFF_X,
-        refused_by_redirect=LISTS_REDIRECT,
     ),
     "points:list_objection_decide": Entry(
         kwargs=pk("objection"),
         post_only=True,
         post_allowed=STAFF_X,
-        refused_by_redirect=LISTS_REDIRECT,
     ),
     "points:public_lists": Entry(
         kwargs=lambda o: {"village_code": o.village_x.code}, get=EVERYONE, public=True

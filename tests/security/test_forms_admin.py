@@ -197,3 +197,53 @@ def test_stock_in_in_the_admin(o, client_for):
         ),
         watch=["points.Product"],
     )
+
+
+def test_resident_added_in_the_admin_with_hostile_id_numbers_and_phones(o, client_for):
+    """Not a form class of ours (the admin builds it), but where staff type 身份证号 by hand."""
+    client = client_for("clerk_x")
+    url = reverse("admin:grids_resident_add")
+    page = form_fields(client, url)
+    valid = {
+        **page,
+        "household": o.household.pk,
+        "name": "吴秀英",
+        "relation": "妻",
+        "gender": "F",
+        "status": page.get("status") or "present",
+        "id_number": "430903197001011220",
+        "phone": "13900002222",
+    }
+    ids = st.one_of(
+        st.sampled_from(
+            [
+                "430903197001011220",
+                "43090319700101122X",  # wrong check character
+                "430903197002300012",  # 2月30日
+                "430903299901011234",  # born in the future
+                "４３０９０３１９７００１０１１２２０",
+                o.head.id_number,  # already someone else's
+            ]
+        ),
+        st.text(max_size=20),
+    )
+    hunt(
+        client,
+        url,
+        valid,
+        st.builds(
+            lambda changed: {**valid, **changed},
+            st.fixed_dictionaries(
+                {
+                    "household": st.one_of(st.just(o.household.pk), st.just(o.household_y.pk)),
+                    "id_number": ids,
+                    "phone": st.one_of(
+                        st.sampled_from(["13900002222", "+86 139 0000 2222", "1390000222", "²"]),
+                        NASTY,
+                    ),
+                    "birth_date": DATES,
+                }
+            ),
+        ),
+        effect=Effect(grows={"grids.Resident": 1, AUDIT: (1, 2)}),
+    )

@@ -196,13 +196,27 @@ def test_shop_report_period(o, client_for):
     prop()
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="points.views.public_lookup: a code of up to 16 characters containing '/' (a mistyped"
+    " code) is redirected with reverse() and fails with NoReverseMatch: a 500 on a public page",
+)
+@pytest.mark.parametrize("code", ["/", "abcd/efgh"])
+def test_public_lookup_with_a_slash_is_not_an_error(code, client_for):
+    get_example(client_for("anonymous"), reverse("points:public_lookup"), {"code": code})
+
+
+# Without '/': that 500 is pinned by the expected failure above.
+CODES = st.one_of(st.just("x"), QUERY).filter(lambda code: "/" not in str(code))
+
+
 @covers(forms.PublicCodeForm)
 def test_public_lookup(o, client_for):
     client = client_for("anonymous")
 
     @FAST
     @given(
-        st.fixed_dictionaries({"code": st.one_of(st.just(o.household.public_code.lower()), QUERY)})
+        st.fixed_dictionaries({"code": st.one_of(st.just(o.household.public_code.lower()), CODES)})
     )
     def prop(params):
         response = get_example(client, reverse("points:public_lookup"), params)

@@ -116,10 +116,6 @@ def test_denied_post_changes_nothing(name, role, world, client_for):
     status = response.status_code
     if role == "anonymous":
         assert status == 302 and response["Location"].startswith(LOGIN), status
-    elif role in TABLE[name].refused_by_redirect:
-        # Known weakness (reported): the view lets the service refuse and redirects back with
-        # the error message instead of answering 403. What matters is that nothing changed.
-        assert status == 302 and not response["Location"].startswith(LOGIN), status
     else:
         assert status in (403, 404, 405), f"{name} POST as {role}: {status}"
     assert table_state() == before
