@@ -289,3 +289,55 @@ def test_request_filters(page, o, client_for):
         assert response.status_code == 200
 
     prop()
+
+
+# --- the buttons that post only ids --------------------------------------------------------------
+
+IDS = st.one_of(st.sampled_from(["0", "-1", "1.5", "²", "٣", str(2**63), str(10**20)]), NASTY)
+
+
+def test_rep_confirms_a_notice_reached_a_household(o, client_for):
+    hunt(
+        client_for("rep_a"),
+        reverse("rep:notice_confirm", args=[o.notice.pk]),
+        {"household": o.household.pk, "page": "2"},
+        st.fixed_dictionaries(
+            {
+                "household": st.one_of(maybe(o.household.pk), st.just(o.household_y.pk), IDS),
+                "page": st.one_of(st.just("1"), IDS),
+            }
+        ),
+        effect=Effect(grows={"governance.NoticeDelivery": 1, AUDIT: 1}),
+        silent_ok=True,  # confirming again is no news
+    )
+
+
+def test_rep_ticks_a_work_list_item(o, client_for):
+    hunt(
+        client_for("rep_a"),
+        reverse("rep:work_item_done", args=[o.work_item.pk]),
+        {},
+        st.fixed_dictionaries({"household": st.one_of(maybe(o.household.pk), IDS), "next": NASTY}),
+        effect=Effect(grows={"governance.WorkListDone": 1, AUDIT: 1}),
+        silent_ok=True,
+    )
+
+
+@pytest.mark.parametrize("role", ["clerk_x", "township"])
+def test_report_run_requested(role, client_for):
+    hunt(
+        client_for(role),
+        reverse("staff:reports_run"),
+        {"kind": "monthly", "month": "2026-09"},
+        st.fixed_dictionaries(
+            {
+                "kind": st.one_of(st.sampled_from(["monthly", "lists"]), NASTY),
+                "month": st.one_of(
+                    st.sampled_from(["2026-09", "2026-13", "9999-01", "0000-01", "２０２６-０９"]),
+                    NASTY,
+                ),
+                "quarter": st.one_of(st.sampled_from(["2026Q3", "2026Q5", "9999Q1"]), NASTY),
+            }
+        ),
+        effect=Effect(grows={"governance.JobRun": 1, AUDIT: (0, 1)}),
+    )

@@ -225,3 +225,46 @@ def test_public_lookup(o, client_for):
             assert response["Location"].startswith("/p/passbook/")
 
     prop()
+
+
+# --- red/black list actions (reasons and decisions posted without a form class) -----------------
+
+
+def test_list_entry_withdrawn(o, client_for):
+    hunt(
+        client_for("clerk_x"),
+        reverse("points:list_entry_withdraw", args=[o.list_entry.pk]),
+        {"reason": "登记错误"},
+        st.fixed_dictionaries({"reason": maybe("登记错误")}),
+        # A correction is a new revision of the publication, never an edit.
+        effect=Effect(
+            grows={"points.ListPublication": 1, "points.ListEntry": (0, 200), AUDIT: (1, 3)},
+            changes=frozenset({"points.ListPublication", "points.ListEntry"}),
+        ),
+    )
+
+
+def test_list_objection_recorded(o, client_for):
+    hunt(
+        client_for("clerk_x"),
+        reverse("points:list_objection_record", args=[o.list_entry.pk]),
+        {"text": "名次有误"},
+        st.fixed_dictionaries({"text": maybe("名次有误")}),
+        effect=Effect(grows={"points.Objection": 1, AUDIT: (0, 1)}),
+    )
+
+
+def test_list_objection_decided(o, client_for):
+    hunt(
+        client_for("clerk_x"),
+        reverse("points:list_objection_decide", args=[o.objection.pk]),
+        {"upheld": "0", "decision": "核实无误"},
+        st.fixed_dictionaries(
+            {"upheld": st.one_of(st.sampled_from(["0", "1"]), NASTY), "decision": maybe("核实无误")}
+        ),
+        effect=Effect(
+            grows={"points.ListPublication": (0, 1), "points.ListEntry": (0, 200), AUDIT: (1, 3)},
+            changes=frozenset({"points.Objection", "points.ListPublication", "points.ListEntry"}),
+        ),
+        watch=["points.Objection"],
+    )
