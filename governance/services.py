@@ -733,10 +733,22 @@ def supervision_add(*, actor, request: Request, note: str) -> Supervision:
 
 
 @transaction.atomic
+def _require_township_staff(actor, township_id: int, message: str) -> None:
+    """What the township itself keeps (its departments, categories, 三个清单): its own staff and
+    superusers, nobody else — not its villages, nor its departments."""
+    scope = scope_of(actor)
+    _require(
+        scope.is_superuser
+        or (scope.role == Role.TOWNSHIP_STAFF and scope.township_id == township_id),
+        message,
+    )
+
+
 def department_create(
     *, actor, township: Township, name: str, ack_hours: int = 24, handle_days: int | None = None
 ) -> Department:
     """A township department; ``handle_days`` None follows the township's 政事 limit."""
+    _require_township_staff(actor, township.pk, _("只有本乡镇的乡镇干部可以设置部门"))
     department = Department(
         township=township, name=name.strip(), ack_hours=ack_hours, handle_days=handle_days
     )
@@ -748,6 +760,9 @@ def department_member_add(*, actor, department: Department, user) -> DepartmentM
     """Make ``user`` a handler of ``department`` (their scope becomes 部门经办人 of the township)."""
     from grids.services import scope_assign
 
+    _require_township_staff(
+        actor, department.township_id, _("只有本乡镇的乡镇干部可以设置部门经办人")
+    )
     existing = scope_of(user)
     if existing.role and existing.role != Role.DEPARTMENT_HANDLER:
         raise ValidationError(_("该用户已有其他角色，不能兼任部门经办人"))
@@ -763,6 +778,7 @@ def department_member_add(*, actor, department: Department, user) -> DepartmentM
 
 @transaction.atomic
 def request_category_create(*, actor, township: Township, name: str) -> RequestCategory:
+    _require_township_staff(actor, township.pk, _("只有本乡镇的乡镇干部可以设置诉求类别"))
     return model_create(actor=actor, instance=RequestCategory(township=township, name=name.strip()))
 
 
@@ -773,14 +789,8 @@ CATALOGUE_FIELDS = ["list_kind", "code", "title", "legal_basis", "added_on", "ex
 
 
 def _require_catalogue_keeper(actor, township_id: int) -> None:
-    """The 三个清单 are the township's: its own staff keep them (and superusers), nobody else —
-    not its villages, whose work the lists bound, nor its departments."""
-    scope = scope_of(actor)
-    _require(
-        scope.is_superuser
-        or (scope.role == Role.TOWNSHIP_STAFF and scope.township_id == township_id),
-        _("只有本乡镇的乡镇干部可以维护三个清单"),
-    )
+    # The lists bound the villages' work: the villages may not keep them themselves.
+    _require_township_staff(actor, township_id, _("只有本乡镇的乡镇干部可以维护三个清单"))
 
 
 def _catalogue_reason(reason: str, *, label: str) -> str:

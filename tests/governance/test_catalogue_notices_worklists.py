@@ -314,3 +314,32 @@ def test_only_the_townships_own_staff_keep_its_catalogue(
         actor=admin, township=township, list_kind=K.SELF_GOVERNANCE, code="Z-09", title="调解"
     )
     assert CatalogueItem.objects.count() == 2
+
+
+def test_only_the_townships_own_staff_set_up_its_departments_and_categories(
+    township, township_staff, village_clerk, representative
+):
+    """Given a village clerk, a representative and another township's staff, when they create a
+    department, a handler or a request category of this township, then each is refused and
+    nothing is written; the township's own staff may."""
+    from governance.models import Department, DepartmentMember, RequestCategory
+    from tests.factories import TownshipFactory, UserFactory
+
+    elsewhere = user_with_scope(
+        Role.TOWNSHIP_STAFF, township=TownshipFactory(code="430903198"), is_staff=True
+    )
+    department = services.department_create(actor=township_staff, township=township, name="民政办")
+    newcomer = UserFactory()
+    for outsider in (village_clerk, representative.user, elsewhere):
+        with pytest.raises(PermissionDenied, match="只有本乡镇的乡镇干部"):
+            services.department_create(actor=outsider, township=township, name="水利站")
+        with pytest.raises(PermissionDenied, match="只有本乡镇的乡镇干部"):
+            services.department_member_add(actor=outsider, department=department, user=newcomer)
+        with pytest.raises(PermissionDenied, match="只有本乡镇的乡镇干部"):
+            services.request_category_create(actor=outsider, township=township, name="道路")
+    assert list(Department.objects.values_list("name", flat=True)) == ["民政办"]
+    assert not DepartmentMember.objects.exists()
+    assert not RequestCategory.objects.filter(name="道路").exists()
+    services.request_category_create(actor=township_staff, township=township, name="道路")
+    services.department_member_add(actor=township_staff, department=department, user=newcomer)
+    assert DepartmentMember.objects.filter(user=newcomer, department=department).exists()

@@ -138,12 +138,12 @@ def test_unacknowledged_request_appears_on_supervision_list(
 
 
 def test_township_limit_applies_to_a_department_without_its_own(
-    clock, township, representative, village_clerk
+    clock, township, representative, village_clerk, township_staff
 ):
     # Given a township whose 政事 limit is 10 days and a department that sets no limit
     township.township_deadline_days = 10
     township.save()
-    department = services.department_create(actor=village_clerk, township=township, name="水利站")
+    department = services.department_create(actor=township_staff, township=township, name="水利站")
     assert department.handle_days is None
     # When a request is triaged to it at 23:30 local time on 1 March
     clock.set(dt.datetime(2026, 3, 1, 15, 30, tzinfo=UTC))
@@ -159,15 +159,15 @@ def test_township_limit_applies_to_a_department_without_its_own(
 
 
 def test_department_own_limit_replaces_the_townships(
-    clock, township, representative, village_clerk
+    clock, township, representative, village_clerk, township_staff
 ):
     township.township_deadline_days = 10
     township.save()
     quick = services.department_create(
-        actor=village_clerk, township=township, name="应急办", handle_days=2
+        actor=township_staff, township=township, name="应急办", handle_days=2
     )
     slow = services.department_create(
-        actor=village_clerk, township=township, name="自然资源办", handle_days=20
+        actor=township_staff, township=township, name="自然资源办", handle_days=20
     )
     clock.set(dt.datetime(2026, 3, 1, 16, 30, tzinfo=UTC))  # 00:30 on 2 March locally
     days = {}
@@ -182,9 +182,9 @@ def test_department_own_limit_replaces_the_townships(
 
 
 def test_changing_the_township_limit_moves_later_deadlines_only(
-    clock, township, representative, village_clerk
+    clock, township, representative, village_clerk, township_staff
 ):
-    department = services.department_create(actor=village_clerk, township=township, name="民政办")
+    department = services.department_create(actor=township_staff, township=township, name="民政办")
     clock.set(dt.datetime(2026, 3, 1, 2, 0, tzinfo=UTC))
     before = report(representative, title="改之前")
     services.request_triage(
