@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 from grids.access import UserScope, scope_of
 from grids.models import Household, Resident
 from grids.request_meta import client_address
-from grids.validators import parse_id, parse_ids
+from grids.validators import clean_text, parse_id, parse_ids
 
 from . import forms, selectors, services
 from .models import Article, Body, Meeting, Motion, RuleVersion
@@ -336,11 +336,8 @@ def meeting_attendance(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         ticked = parse_ids(request.POST.getlist("present"))
         shown = parse_ids(request.POST.getlist("shown"))
-        wanted_numbers = {
-            rid: request.POST.get(f"proxy_{rid}", "").strip()
-            for rid in ticked
-            if request.POST.get(f"proxy_{rid}", "").strip()
-        }
+        typed = {rid: clean_text(request.POST.get(f"proxy_{rid}"), max_length=30) for rid in ticked}
+        wanted_numbers = {rid: number for rid, number in typed.items() if number}
         by_number = selectors.household_ids_by_number(
             village_id=meeting.village_id, numbers=set(wanted_numbers.values())
         )
@@ -369,7 +366,7 @@ def meeting_attendance(request: HttpRequest, pk: int) -> HttpResponse:
             for row in group["residents"]:
                 rid = row["resident"].pk
                 row["present"] = rid in ticked_ids
-                row["proxy_number"] = request.POST.get(f"proxy_{rid}", "")[:30]
+                row["proxy_number"] = clean_text(request.POST.get(f"proxy_{rid}"), max_length=30)
     return render(
         request,
         "deliberation/attendance.html",

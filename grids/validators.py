@@ -73,6 +73,12 @@ def parse_id(value) -> int | None:
     return number if number <= MAX_ID else None
 
 
+def clean_text(value, *, max_length: int) -> str:
+    """Text typed into a search box or a field read without a Django form: NUL removed
+    (PostgreSQL can neither store nor compare it: a 500), trimmed, at most ``max_length``."""
+    return str(value or "").replace("\x00", "").strip()[:max_length]
+
+
 def parse_ids(values) -> list[int]:
     """The valid ids among ``values`` (e.g. ``request.POST.getlist("present")``), in order."""
     return [pk for pk in map(parse_id, values) if pk is not None]

@@ -17,7 +17,7 @@ from . import selectors, services
 from .access import scope_of
 from .models import Household, Representative
 from .qr import qr_svg
-from .validators import parse_id
+from .validators import clean_text, parse_id
 
 PAGE_SIZE = 50
 
@@ -58,7 +58,7 @@ def household_list(request: HttpRequest) -> HttpResponse:
     scope = staff_scope(request)
     village_id = _int_param(request, "village")
     grid_id = _int_param(request, "grid")
-    search = request.GET.get("q", "")[:50]
+    search = clean_text(request.GET.get("q"), max_length=50)
     households = selectors.household_list(
         scope=scope, village_id=village_id, grid_id=grid_id, search=search
     )

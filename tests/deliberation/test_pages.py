@@ -42,6 +42,24 @@ class TestAttendancePage:
             people[2].pk,
         }
 
+    def test_proxy_number_with_a_nul_byte_is_an_unknown_number_not_an_error(
+        self, village, grid, village_clerk, login
+    ):
+        # Given a proxy 户号 that arrives with a NUL byte (PostgreSQL cannot compare it)
+        person = Resident.objects.filter(household__in=households_with_adults(grid, 1)).get()
+        meeting = _wuchang(village_clerk, village)
+
+        # When the sheet is saved
+        response = login(village_clerk).post(
+            reverse("deliberation:meeting_attendance", args=[meeting.pk]),
+            {"present": [person.pk], "shown": [person.pk], f"proxy_{person.pk}": "00\x0001"},
+        )
+
+        # Then the page says the number does not exist and records nothing
+        assert response.status_code == 200
+        assert "户号0001不存在" in response.content.decode()
+        assert not Attendance.objects.filter(meeting=meeting).exists()
+
     def test_refused_change_keeps_the_ticks_and_says_why(self, village, grid, village_clerk, login):
         people = list(Resident.objects.filter(household__in=households_with_adults(grid, 2)))
         meeting = _wuchang(village_clerk, village)

@@ -94,6 +94,13 @@ def test_household_search_by_last_four_id_digits(login, village_clerk, resident)
     assert resident.household.number in page
 
 
+def test_household_search_with_a_nul_byte_is_no_error(login, village_clerk, resident):
+    # PostgreSQL can neither store nor compare NUL: the search ignores it
+    response = login(village_clerk).get(reverse("grids:household_list"), {"q": "周德\x00"})
+    assert response.status_code == 200
+    assert resident.household.number in response.content.decode()
+
+
 def test_representative_list_flags_too_few_and_too_many_households(login, village_clerk, grid):
     representative_user(grid, households=3)
     representative_user(grid, households=16)
