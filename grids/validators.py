@@ -79,6 +79,19 @@ def clean_text(value, *, max_length: int) -> str:
     return str(value or "").replace("\x00", "").strip()[:max_length]
 
 
+def written_text(value, *, max_length: int, label: str) -> str:
+    """Text a person writes for the record (a reason, an objection, a decision), read without a
+    Django form: NUL removed, trimmed, and refused with a message naming the field when it is
+    longer than its column, rather than cut short or failing in the database."""
+    text = str(value or "").replace("\x00", "").strip()
+    if len(text) > max_length:
+        raise ValidationError(
+            _("%(label)s最多%(max)s个字，现在有%(n)s个字，请精简后再提交")
+            % {"label": label, "max": max_length, "n": len(text)}
+        )
+    return text
+
+
 def parse_ids(values) -> list[int]:
     """The valid ids among ``values`` (e.g. ``request.POST.getlist("present")``), in order."""
     return [pk for pk in map(parse_id, values) if pk is not None]

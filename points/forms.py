@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from django import forms
 from django.utils import timezone
@@ -203,6 +204,13 @@ class PublicCodeForm(forms.Form):
         max_length=16,
         widget=forms.TextInput(attrs={"autocapitalize": "characters", "autocomplete": "off"}),
     )
+
+    def clean_code(self) -> str:
+        # Printed codes are letters and digits; spaces and dashes are how people copy them out.
+        code = re.sub(r"[\s-]+", "", self.cleaned_data["code"]).upper()
+        if not re.fullmatch(r"[A-Z0-9]+", code, flags=re.ASCII):
+            raise forms.ValidationError(_("户码只有字母和数字，请对照存折上的查询码重新输入"))
+        return code
 
 
 class ReportPeriodForm(forms.Form):

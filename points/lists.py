@@ -24,6 +24,7 @@ from grids.access import scope_of
 from grids.batches import unit_transaction, village_batches
 from grids.models import Household, Resident, Village, mask_name
 from grids.services import audit_record, snapshot
+from grids.validators import written_text
 
 from .models import (
     LedgerEntry,
@@ -503,7 +504,9 @@ def village_lists_publish(
 @transaction.atomic
 def list_entry_withdraw(*, actor, entry: ListEntry, reason: str) -> ListPublication:
     """Withdraw one entry: a new revision with the entry marked withdrawn; the old is kept."""
-    reason = (reason or "").strip()
+    reason = written_text(
+        reason, max_length=ListEntry._meta.get_field("withdrawn_reason").max_length, label=_("理由")
+    )
     if not reason:
         raise ValidationError(_("撤下上榜记录时请填写理由"))
     current = ListPublication.objects.select_for_update().get(pk=entry.publication_id)
@@ -565,7 +568,9 @@ def list_entry_withdraw(*, actor, entry: ListEntry, reason: str) -> ListPublicat
 @transaction.atomic
 def objection_record(*, actor, entry: ListEntry, text: str) -> Objection:
     """A villager's objection, recorded by staff while the objection window is open."""
-    text = (text or "").strip()
+    text = written_text(
+        text, max_length=Objection._meta.get_field("text").max_length, label=_("异议内容")
+    )
     if not text:
         raise ValidationError({"text": _("请填写异议内容")})
     publication = entry.publication
@@ -594,7 +599,9 @@ def objection_record(*, actor, entry: ListEntry, text: str) -> Objection:
 def objection_decide(*, actor, objection: Objection, upheld: bool, decision: str) -> Objection:
     """Uphold (the entry is withdrawn: a new revision) or dismiss, with the reasons written down."""
     objection = Objection.objects.select_for_update().select_related("entry").get(pk=objection.pk)
-    decision = (decision or "").strip()
+    decision = written_text(
+        decision, max_length=Objection._meta.get_field("decision").max_length, label=_("处理意见")
+    )
     if not decision:
         raise ValidationError({"decision": _("请填写处理意见")})
     if objection.status != Objection.Status.OPEN:

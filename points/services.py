@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from grids.access import scope_of
 from grids.models import AuditEntry, Household, Resident, Township, Village
 from grids.services import audit_record, model_create, model_update, photo_shrink, snapshot
+from grids.validators import written_text
 
 from .lists import black_listed_quarters, quarter_label
 from .models import (
@@ -1290,7 +1291,11 @@ def household_redeem(
 @transaction.atomic
 def redemption_cancel(*, actor, redemption: Redemption, reason: str) -> Redemption:
     """Undo a redemption: a reversal entry gives the points back, the stock returns."""
-    reason = reason.strip()
+    reason = written_text(
+        reason,
+        max_length=Redemption._meta.get_field("cancel_reason").max_length,
+        label=_("撤销原因"),
+    )
     if not reason:
         raise ValidationError(_("撤销时请填写原因"))
     redemption = (

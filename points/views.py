@@ -15,12 +15,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from grids.access import scope_of
 from grids.models import Household, Village
 from grids.qr import qr_svg
-from grids.validators import parse_id
+from grids.validators import clean_text, parse_id
 
 from . import selectors, services
 from .forms import (
@@ -78,6 +79,12 @@ def claim_queue(request: HttpRequest) -> HttpResponse:
     return render(request, "points/claim_queue.html", {"page": page, "batches": batches})
 
 
+# The two buttons of a decision page; a POST with anything else (a tampered or empty form) is
+# answered with what to choose.
+DECISIONS = ("approve", "reject")
+CHOOSE_DECISION = gettext_lazy("请选择“通过”或“驳回”")
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def batch_decide(request: HttpRequest, pk: int) -> HttpResponse:
@@ -90,6 +97,8 @@ def batch_decide(request: HttpRequest, pk: int) -> HttpResponse:
     action = request.POST.get("action")
     reject_form = RejectForm(request.POST if action == "reject" else None)
     errors: list[str] = []
+    if request.method == "POST" and action not in DECISIONS:
+        errors = [CHOOSE_DECISION]
     try:
         if action == "approve":
             entries = services.claim_batch_approve(actor=request.user, batch=batch)
@@ -113,7 +122,7 @@ def batch_decide(request: HttpRequest, pk: int) -> HttpResponse:
             "errors": errors,
             "own_batch": batch.submitted_by_id == request.user.pk,
         },
-        status=400 if action else 200,
+        status=400 if request.method == "POST" else 200,
     )
 
 
@@ -133,6 +142,8 @@ def claim_decide(request: HttpRequest, pk: int) -> HttpResponse:
         needs_review=claim.rule.needs_review,
     )
     reject_form = RejectForm(request.POST if action == "reject" else None)
+    if request.method == "POST" and action not in DECISIONS:
+        messages.error(request, CHOOSE_DECISION)
     if action == "approve" and approve_form.is_valid():
         try:
             services.claim_approve(
@@ -162,7 +173,7 @@ def claim_decide(request: HttpRequest, pk: int) -> HttpResponse:
             "reject_form": reject_form,
             "own_claim": claim.submitted_by_id == request.user.pk,
         },
-        status=400 if action else 200,
+        status=400 if request.method == "POST" else 200,
     )
 
 
@@ -172,7 +183,7 @@ def claim_pick_household(request: HttpRequest) -> HttpResponse:
     scope = scope_of(request.user)
     if not (scope.is_representative or scope.is_staff_role):
         raise PermissionDenied
-    search = request.GET.get("q", "")[:30].strip()
+    search = clean_text(request.GET.get("q"), max_length=30)
     households = scope.households().select_related("head", "grid").order_by("number")
     if search:
         households = households.filter(Q(number__contains=search) | Q(head__name__contains=search))
@@ -298,7 +309,7 @@ def passbook(request: HttpRequest, household_id: int) -> HttpResponse:
 def public_lookup(request: HttpRequest) -> HttpResponse:
     form = PublicCodeForm(request.GET or None)
     if form.is_valid():
-        return redirect("points:public_passbook", code=form.cleaned_data["code"].strip().upper())
+        return redirect("points:public_passbook", code=form.cleaned_data["code"])
     return render(request, "points/public_lookup.html", {"form": form})
 
 
@@ -324,7 +335,7 @@ def public_passbook(request: HttpRequest, code: str) -> HttpResponse:
 def counter(request: HttpRequest) -> HttpResponse:
     """积分超市 counter, step one: find the household by 户号, name or its passbook code."""
     scope = _staff_scope(request)
-    search = request.GET.get("q", "")[:200]
+    search = clean_text(request.GET.get("q"), max_length=200)
     households = selectors.counter_households(scope=scope, search=search)
     scanned = search.strip().rstrip("/").rsplit("/", 1)[-1].upper()
     if len(households) == 1 and scanned == households[0].public_code:
@@ -419,7 +430,7 @@ def redemption_receipt(request: HttpRequest, pk: int) -> HttpResponse:
             services.redemption_cancel(
                 actor=request.user,
                 redemption=redemption,
-                reason=request.POST.get("reason", "")[:200],
+                reason=request.POST.get("reason", ""),
             )
         except ValidationError as exc:
             error = " ".join(exc.messages)

@@ -164,6 +164,18 @@ def test_withdrawing_an_entry_makes_a_new_revision(village, grid, village_clerk)
         list_entry_withdraw(actor=village_clerk, entry=target, reason="再撤一次")
 
 
+def test_an_overlong_reason_is_refused_by_name_and_a_nul_byte_dropped(village, grid, village_clerk):
+    (a,) = households_with_heads(grid, 1)
+    award(village_clerk, [a], 40, DAY)
+    (pub,) = village_lists_publish(village=village, quarter=Q3)
+    entry = pub.entries.get()
+    with pytest.raises(ValidationError, match="理由最多300个字，现在有301个字"):
+        list_entry_withdraw(actor=village_clerk, entry=entry, reason="理" * 301)
+    assert ListPublication.objects.filter(village=village).count() == 1
+    revision = list_entry_withdraw(actor=village_clerk, entry=entry, reason="积分\x00有误")
+    assert revision.entries.get(household=a).withdrawn_reason == "积分有误"
+
+
 def test_withdraw_needs_a_reason_and_the_village_staff(village, grid, village_clerk, stranger):
     (a,) = households_with_heads(grid, 1)
     award(village_clerk, [a], 40, DAY)

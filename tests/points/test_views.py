@@ -203,6 +203,17 @@ def test_public_passbook_query_count_is_constant(
 
 
 @pytest.mark.django_db
+def test_public_lookup_takes_a_code_copied_with_spaces_and_refuses_other_signs(client):
+    response = client.get(reverse("points:public_lookup"), {"code": "abcd-efgh 2345"})
+    assert response.status_code == 302
+    assert response["Location"] == reverse("points:public_passbook", args=["ABCDEFGH2345"])
+    for typed in ("abcd/efgh", "户码1234", "../x"):
+        response = client.get(reverse("points:public_lookup"), {"code": typed})
+        assert response.status_code == 200
+        assert "户码只有字母和数字" in response.content.decode()
+
+
+@pytest.mark.django_db
 def test_unknown_public_code_is_404_with_chinese_message(client):
     response = client.get(reverse("points:public_passbook", args=["ZZZZZZZZZZZZ"]))
     assert response.status_code == 404

@@ -4,7 +4,6 @@ error or a clean 4xx, never a 500; a decision writes its ledger entries whole, o
 from __future__ import annotations
 
 import pytest
-from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 from hypothesis import given
@@ -106,11 +105,6 @@ def test_batch_recorder_cannot_approve_it(o, client_for):
     assert "不能审核自己提交的申报" in response.content.decode()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="points.views claim_decide/batch_decide: a POST with no or an unknown action answers"
-    " the plain page (200, or 400 with no message) instead of asking to choose 通过 or 驳回",
-)
 @pytest.mark.parametrize("action", ["", "approve ", "delete"])
 def test_decision_without_approve_or_reject_says_what_to_choose(action, o, client_for):
     from tests.security.hostile import post_example
@@ -207,18 +201,12 @@ def test_shop_report_period(o, client_for):
     prop()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="points.views.public_lookup: a code of up to 16 characters containing '/' (a mistyped"
-    " code) is redirected with reverse() and fails with NoReverseMatch: a 500 on a public page",
-)
 @pytest.mark.parametrize("code", ["/", "abcd/efgh"])
 def test_public_lookup_with_a_slash_is_not_an_error(code, client_for):
     get_example(client_for("anonymous"), reverse("points:public_lookup"), {"code": code})
 
 
-# Without '/': that 500 is pinned by the expected failure above.
-CODES = st.one_of(st.just("x"), QUERY).filter(lambda code: "/" not in str(code))
+CODES = st.one_of(st.just("x"), QUERY)
 
 
 @covers(forms.PublicCodeForm)
@@ -303,13 +291,6 @@ RAW_TEXT_POSTS = {
 }
 
 
-@pytest.mark.xfail(
-    connection.vendor == "postgresql",
-    strict=True,
-    reason="points.list_views (withdraw, objection record/decide) and points.views."
-    "redemption_receipt read the text from request.POST: a NUL byte, or more than the column's"
-    " 300 characters, is a 500 on PostgreSQL",
-)
 @pytest.mark.parametrize("case", sorted(RAW_TEXT_POSTS))
 def test_nul_or_overlong_reason_is_refused_not_an_error(case, o, client_for):
     name, attr, data = RAW_TEXT_POSTS[case]
