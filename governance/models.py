@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from grids.choices import QuickChoiceDisplay
 from grids.models import Grid, Household, Representative, Resident, Township, Village, Visit
 
 
@@ -166,7 +167,7 @@ class CatalogueChange(models.Model):
         return f"{self.item} {self.get_action_display()}"
 
 
-class Request(models.Model):
+class Request(QuickChoiceDisplay, models.Model):
     """诉求 / 咨询 / 点单 / 矛盾纠纷. The row is a cache of its RequestEvents."""
 
     class Kind(models.TextChoices):
