@@ -24,6 +24,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from grids.access import NOTHING, UserScope
 from grids.models import Grid, Household, Representative, Role, Village, Visit
@@ -714,7 +715,10 @@ class ServiceDayPlan:
     def rule_label(self) -> str:
         from .models import ServiceDaySetting
 
-        return f"{ServiceDaySetting.Week(self.week).label}{ServiceDaySetting.Weekday(self.weekday).label}"
+        return _("%(week)s%(weekday)s") % {
+            "week": ServiceDaySetting.Week(self.week).label,
+            "weekday": ServiceDaySetting.Weekday(self.weekday).label,
+        }
 
 
 def service_day_plan(
