@@ -134,21 +134,7 @@ class CategoryAdmin(PointsAdmin):
         self.message_user(request, _("已补齐默认类别"))
 
 
-RULE_FIELDS = [
-    "code",
-    "name",
-    "category",
-    "points",
-    "subject",
-    "needs_review",
-    "max_per_month",
-    "max_per_quarter",
-    "max_per_year",
-    "allow_same_day_repeat",
-    "black_list_offence",
-    "active_from",
-    "active_to",
-]
+RULE_FIELDS = services.RULE_TERMS
 
 
 @admin.register(PointsRule)

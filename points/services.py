@@ -238,24 +238,24 @@ def rule_create(
     return model_create(actor=actor, instance=rule, village_id=village.pk if village else None)
 
 
-RULE_EDITABLE_FIELDS = frozenset(
-    {
-        "code",
-        "name",
-        "category",
-        "points",
-        "subject",
-        "needs_review",
-        "max_per_month",
-        "max_per_quarter",
-        "max_per_year",
-        "allow_same_day_repeat",
-        "black_list_offence",
-        "active_from",
-        "active_to",
-        "legal_basis",
-    }
+# A rule's own terms: what staff set when they make one, may change later, and what a
+# village's copy of a township template takes from it.
+RULE_TERMS = (
+    "code",
+    "name",
+    "category",
+    "points",
+    "subject",
+    "needs_review",
+    "max_per_month",
+    "max_per_quarter",
+    "max_per_year",
+    "allow_same_day_repeat",
+    "black_list_offence",
+    "active_from",
+    "active_to",
 )
+RULE_EDITABLE_FIELDS = frozenset({*RULE_TERMS, "legal_basis"})
 
 
 @transaction.atomic
@@ -284,21 +284,8 @@ def rule_update(*, actor, rule: PointsRule, changes: Mapping[str, object]) -> Po
     return model_update(actor=actor, instance=rule, data=dict(changes), village_id=rule.village_id)
 
 
-RULE_COPY_FIELDS = (
-    "category_id",
-    "code",
-    "name",
-    "points",
-    "subject",
-    "needs_review",
-    "max_per_month",
-    "max_per_quarter",
-    "max_per_year",
-    "allow_same_day_repeat",
-    "black_list_offence",
-    "active_from",
-    "active_to",
-)
+# The template's own legal basis is not copied: a village cites its own village rules.
+RULE_COPY_FIELDS = tuple("category_id" if term == "category" else term for term in RULE_TERMS)
 
 
 @transaction.atomic
