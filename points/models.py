@@ -158,28 +158,19 @@ class Account(models.Model):
         return f"{self.household}：{self.balance}"
 
 
-class ClaimBatch(models.Model):
-    """批量申报: one rule, one day, many households (a clean-up day). Recorded by one staff
-    member, approved or rejected as a whole by another: the two-person rule of single claims."""
+class TwoPersonDecision(models.Model):
+    """What a claim and a batch of claims share: submitted by one person, approved or rejected
+    (with a reason) by another — the database refuses the submitter as the decider."""
 
     class Status(models.TextChoices):
         PENDING = "pending", _("待审核")
         APPROVED = "approved", _("已通过")
         REJECTED = "rejected", _("已驳回")
 
-    rule = models.ForeignKey(
-        PointsRule, on_delete=models.PROTECT, related_name="batches", verbose_name=_("积分事项")
-    )
-    village = models.ForeignKey(
-        Village, on_delete=models.PROTECT, related_name="points_claim_batches", verbose_name=_("村")
-    )
-    occurred_on = models.DateField(_("日期"))
-    note = models.CharField(_("说明"), max_length=300, blank=True, default="")
-    size = models.PositiveIntegerField(_("户数"))
     submitted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
-        related_name="points_batches_submitted",
+        related_name="points_%(class)s_submitted",
         verbose_name=_("申报人"),
     )
     submitted_at = models.DateTimeField(_("申报时间"), auto_now_add=True)
@@ -191,34 +182,59 @@ class ClaimBatch(models.Model):
         null=True,
         blank=True,
         on_delete=models.PROTECT,
-        related_name="points_batches_decided",
+        related_name="points_%(class)s_decided",
         verbose_name=_("审核人"),
     )
     decided_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
     reason = models.CharField(_("审核意见"), max_length=300, blank=True, default="")
 
     class Meta:
+        abstract = True
+
+
+def two_person_constraints(prefix: str) -> list[models.CheckConstraint]:
+    """The decision's rules as CHECK constraints, named ``<prefix>_…``."""
+    return [
+        models.CheckConstraint(
+            condition=Q(decided_by__isnull=True) | ~Q(decided_by=F("submitted_by")),
+            name=f"{prefix}_decider_not_submitter",
+        ),
+        models.CheckConstraint(
+            condition=Q(status="pending", decided_by__isnull=True, decided_at__isnull=True)
+            | Q(
+                status__in=["approved", "rejected"],
+                decided_by__isnull=False,
+                decided_at__isnull=False,
+            ),
+            name=f"{prefix}_decision_matches_status",
+        ),
+        models.CheckConstraint(
+            condition=~Q(status="rejected") | ~Q(reason=""),
+            name=f"{prefix}_rejection_has_reason",
+        ),
+    ]
+
+
+class ClaimBatch(TwoPersonDecision):
+    """批量申报: one rule, one day, many households (a clean-up day). Recorded by one staff
+    member, approved or rejected as a whole by another: the two-person rule of single claims."""
+
+    rule = models.ForeignKey(
+        PointsRule, on_delete=models.PROTECT, related_name="batches", verbose_name=_("积分事项")
+    )
+    village = models.ForeignKey(
+        Village, on_delete=models.PROTECT, related_name="points_claim_batches", verbose_name=_("村")
+    )
+    occurred_on = models.DateField(_("日期"))
+    note = models.CharField(_("说明"), max_length=300, blank=True, default="")
+    size = models.PositiveIntegerField(_("户数"))
+
+    class Meta:
         verbose_name = _("批量申报")
         verbose_name_plural = _("批量申报")
         ordering = ["-submitted_at", "-id"]
         constraints = [
-            models.CheckConstraint(
-                condition=Q(decided_by__isnull=True) | ~Q(decided_by=F("submitted_by")),
-                name="points_batch_decider_not_submitter",
-            ),
-            models.CheckConstraint(
-                condition=Q(status="pending", decided_by__isnull=True, decided_at__isnull=True)
-                | Q(
-                    status__in=["approved", "rejected"],
-                    decided_by__isnull=False,
-                    decided_at__isnull=False,
-                ),
-                name="points_batch_decision_matches_status",
-            ),
-            models.CheckConstraint(
-                condition=~Q(status="rejected") | ~Q(reason=""),
-                name="points_batch_rejection_has_reason",
-            ),
+            *two_person_constraints("points_batch"),
             models.CheckConstraint(condition=Q(size__gte=1), name="points_batch_not_empty"),
         ]
 
@@ -226,12 +242,7 @@ class ClaimBatch(models.Model):
         return f"{self.rule.name} · {self.occurred_on} · {self.size}户"
 
 
-class Claim(models.Model):
-    class Status(models.TextChoices):
-        PENDING = "pending", _("待审核")
-        APPROVED = "approved", _("已通过")
-        REJECTED = "rejected", _("已驳回")
-
+class Claim(TwoPersonDecision):
     household = models.ForeignKey(
         Household, on_delete=models.PROTECT, related_name="points_claims", verbose_name=_("户")
     )
@@ -249,26 +260,6 @@ class Claim(models.Model):
     occurred_on = models.DateField(_("事迹日期"))
     note = models.CharField(_("说明"), max_length=300, blank=True, default="")
     evidence = models.ImageField(_("照片"), upload_to="points/claims/%Y/%m/", blank=True)
-    submitted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        related_name="points_claims_submitted",
-        verbose_name=_("申报人"),
-    )
-    submitted_at = models.DateTimeField(_("申报时间"), auto_now_add=True)
-    status = models.CharField(
-        _("状态"), max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True
-    )
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="points_claims_decided",
-        verbose_name=_("审核人"),
-    )
-    decided_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
-    reason = models.CharField(_("审核意见"), max_length=300, blank=True, default="")
     meeting = models.ForeignKey(
         "deliberation.Meeting",
         null=True,
@@ -291,25 +282,7 @@ class Claim(models.Model):
         verbose_name = _("积分申报")
         verbose_name_plural = _("积分申报")
         ordering = ["-submitted_at", "-id"]
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(decided_by__isnull=True) | ~Q(decided_by=F("submitted_by")),
-                name="points_claim_decider_not_submitter",
-            ),
-            models.CheckConstraint(
-                condition=Q(status="pending", decided_by__isnull=True, decided_at__isnull=True)
-                | Q(
-                    status__in=["approved", "rejected"],
-                    decided_by__isnull=False,
-                    decided_at__isnull=False,
-                ),
-                name="points_claim_decision_matches_status",
-            ),
-            models.CheckConstraint(
-                condition=~Q(status="rejected") | ~Q(reason=""),
-                name="points_claim_rejection_has_reason",
-            ),
-        ]
+        constraints = two_person_constraints("points_claim")
 
     def __str__(self) -> str:
         return f"{self.household} · {self.rule.name} · {self.occurred_on}"
